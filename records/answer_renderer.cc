@@ -1,0 +1,222 @@
+// Records → precompiled bodies. Runs on the control plane; the data plane only copies the bytes.
+#include "records/answer_renderer.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "records/compiler.h"
+#include "records/dns_constants.h"
+#include "records/wire_name.h"
+
+namespace clusterdns::records {
+namespace {
+
+void PutBe16(std::string* out, uint16_t v) {
+  out->push_back(static_cast<char>(v >> 8));
+  out->push_back(static_cast<char>(v & 0xff));
+}
+void PutBe32(std::string* out, uint32_t v) {
+  PutBe16(out, static_cast<uint16_t>(v >> 16));
+  PutBe16(out, static_cast<uint16_t>(v & 0xffff));
+}
+void SetBe16(std::string* out, size_t pos, uint16_t v) {
+  (*out)[pos] = static_cast<char>(v >> 8);
+  (*out)[pos + 1] = static_cast<char>(v & 0xff);
+}
+
+// How much of the question a body may point into. Names below <ns>.svc.<cluster zone> are also
+// answered for their legacy twins (<ns>.<zone>, see answer_table.h), which share only the labels
+// above the namespace: pointers must not reach further.
+size_t CompressibleQuestionPrefix(const ServedZones& zones, std::string_view key, int zone_index) {
+  const ServedZone& zone = zones.zones[zone_index];
+  if (zone.kind != ZoneKind::kCluster) return key.size();
+  const size_t above = key.size() - zone.apex.size();  // bytes of labels above the apex
+  // key = ... <ns> \3svc <apex>
+  if (above < 4 + 2) return key.size();
+  if (key.compare(above - 4, 4, std::string_view("\x03svc", 4)) != 0) return key.size();
+  // Find the namespace label: the label that ends at above - 4.
+  size_t pos = 0;
+  size_t ns_start = std::string_view::npos;
+  while (pos < above - 4) {
+    ns_start = pos;
+    pos += 1 + static_cast<uint8_t>(key[pos]);
+  }
+  if (pos != above - 4 || ns_start == std::string_view::npos) return key.size();
+  return ns_start;
+}
+
+// Bodies over this cannot be sent even over TCP (65535 minus header, question and OPT); an RRset
+// that large is cut at the last record that fits. A Service with thousands of ready endpoints
+// gets there.
+constexpr size_t kMaxBodySize = 65535 - kHeaderSize - 255 - 4 - kOptRecordSize;
+
+struct BodyWriter {
+  std::string msg;  // the message so far; bytes before body_start are placeholders
+  size_t body_start;
+  NameCompressor names;
+  uint16_t count = 0;
+
+  BodyWriter(std::string_view key, size_t compressible) {
+    body_start = kHeaderSize + key.size() + 4;
+    msg.assign(body_start, '\0');
+    // Remember the question, but only suffixes starting before `compressible`.
+    std::string partial(key);
+    NameCompressorRemember(partial, compressible);
+  }
+  void NameCompressorRemember(const std::string& key, size_t limit) {
+    // Remember suffixes of key at offset 12 whose start < limit (NameCompressor::Remember would
+    // take them all).
+    size_t pos = 0;
+    while (pos < key.size() && key[pos] != 0 && pos < limit) {
+      names.Remember(std::string_view(key).substr(pos), kHeaderSize + pos);
+      pos += 1 + static_cast<uint8_t>(key[pos]);
+    }
+  }
+  // Appends one RR; false (and nothing appended) when it would make the body too large to send.
+  bool Rr(std::string_view owner, const Record& r) {
+    const size_t before = msg.size();
+    NameCompressor saved = names;
+    names.Write(owner, &msg);
+    PutBe16(&msg, r.type);
+    PutBe16(&msg, kClassIn);
+    PutBe32(&msg, r.ttl);
+    size_t rdlen_pos = msg.size();
+    PutBe16(&msg, 0);
+    msg.append(r.rdata_prefix);
+    if (!r.name1.empty()) names.Write(r.name1, &msg);
+    if (!r.name2.empty()) names.Write(r.name2, &msg);
+    msg.append(r.rdata_suffix);
+    SetBe16(&msg, rdlen_pos, static_cast<uint16_t>(msg.size() - rdlen_pos - 2));
+    if (msg.size() - body_start > kMaxBodySize) {
+      msg.resize(before);
+      names = std::move(saved);
+      return false;
+    }
+    ++count;
+    return true;
+  }
+  std::string_view body() const { return std::string_view(msg).substr(body_start); }
+};
+
+}  // namespace
+
+uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zone_index,
+                     EntryKind kind, std::vector<const Record*> records, std::string* arena) {
+  while (arena->size() % 4 != 0) arena->push_back('\0');
+  const uint32_t offset = static_cast<uint32_t>(arena->size());
+  EntryHeader header{static_cast<uint8_t>(key.size()), 0, zone_index, 0};
+  if (kind == EntryKind::kAlias) header.flags |= kEntryFlagAlias;
+  if (kind != EntryKind::kRecords) {
+    arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
+    arena->append(key);
+    return offset;
+  }
+  std::sort(records.begin(), records.end(),
+            [](const Record* a, const Record* b) { return *a < *b; });
+  records.erase(std::unique(records.begin(), records.end(),
+                            [](const Record* a, const Record* b) { return *a == *b; }),
+                records.end());
+
+  std::vector<uint16_t> types;
+  for (const Record* r : records) {
+    if (r->glue_for == 0 && r->type != 0 &&
+        std::find(types.begin(), types.end(), r->type) == types.end()) {
+      types.push_back(r->type);
+    }
+  }
+  bool cname = std::find(types.begin(), types.end(), kTypeCname) != types.end();
+  if (cname) {
+    types = {kTypeCname};  // a CNAME stands alone (RFC 1034 3.6.2)
+    header.flags |= kEntryFlagCname;
+  }
+  if (types.empty()) {
+    arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
+    arena->append(key);
+    return offset;
+  }
+  const size_t compressible = CompressibleQuestionPrefix(zones, key, zone_index);
+
+  std::vector<TypeEntry> entries;
+  std::string bodies;
+  const size_t types_offset = TypesOffset(key.size());
+  // ANY is answered with the first RRset (RFC 8482 4.2): one more TypeEntry, no more bytes.
+  const size_t ntypes = types.size() + 1;
+  const size_t bodies_offset = types_offset + ntypes * sizeof(TypeEntry);
+  for (uint16_t type : types) {
+    BodyWriter w(key, compressible);
+    for (const Record* r : records) {
+      if (r->glue_for == 0 && r->type == type && !w.Rr(key, *r)) break;
+    }
+    uint16_t an = w.count;
+    w.count = 0;
+    for (const Record* r : records) {
+      if (r->glue_for == type && !w.Rr(r->glue_owner, *r)) break;
+    }
+    uint16_t ar = w.count;
+    std::string_view body = w.body();
+    TypeEntry t{};
+    t.qtype = type;
+    t.ancount = an;
+    t.arcount = ar;
+    t.body_len = static_cast<uint16_t>(body.size());
+    t.body_offset = static_cast<uint32_t>(bodies_offset + bodies.size());
+    entries.push_back(t);
+    bodies.append(body);
+  }
+  TypeEntry any = entries.front();
+  any.qtype = kTypeAny;
+  entries.push_back(any);
+  header.ntypes = static_cast<uint8_t>(entries.size());
+  arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
+  arena->append(key);
+  arena->resize(offset + types_offset, '\0');
+  arena->append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
+  arena->append(bodies);
+  return offset;
+}
+
+std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const ZoneConfig& config) {
+  std::vector<ZoneAnswerInfo> out;
+  const std::string timers = SoaTimers(config);
+  for (const ServedZone& zone : zones.zones) {
+    ZoneAnswerInfo info;
+    info.apex_len = static_cast<uint8_t>(zone.apex.size());
+    std::memcpy(info.apex, zone.apex.data(), zone.apex.size());
+    info.kind = zone.kind;
+    info.pod_records = zone.pod_records;
+    info.legacy_names = config.legacy_names && zone.kind == ZoneKind::kCluster;
+    info.ttl = config.ttl;
+    std::string body;
+    std::vector<uint16_t> pointers;
+    auto write_pointer = [&] {
+      pointers.push_back(static_cast<uint16_t>(body.size()));
+      PutBe16(&body, 0xC000);
+    };
+    auto write_name = [&](const std::string& name) {
+      if (IsSubdomain(name, zone.apex)) {
+        body.append(name, 0, name.size() - zone.apex.size());
+        write_pointer();
+      } else {
+        body.append(name);
+      }
+    };
+    write_pointer();  // owner: the apex
+    PutBe16(&body, kTypeSoa);
+    PutBe16(&body, kClassIn);
+    PutBe32(&body, config.ttl);  // min(SOA minimum, TTL): both are the TTL (RFC 2308 5)
+    size_t rdlen_pos = body.size();
+    PutBe16(&body, 0);
+    write_name(zones.ns_name);
+    write_name(zones.hostmaster_name);
+    body.append(timers);
+    SetBe16(&body, rdlen_pos, static_cast<uint16_t>(body.size() - rdlen_pos - 2));
+    std::memcpy(info.soa_body, body.data(), body.size());
+    info.soa_body_len = static_cast<uint16_t>(body.size());
+    info.soa_pointer_count = static_cast<uint8_t>(pointers.size());
+    for (size_t i = 0; i < pointers.size(); ++i) info.soa_pointer_pos[i] = pointers[i];
+    out.push_back(info);
+  }
+  return out;
+}
+
+}  // namespace clusterdns::records

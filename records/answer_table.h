@@ -1,0 +1,175 @@
+// AnswerTable: the immutable table of precompiled answers that respond() reads. Built by
+// TableBuilder on the control plane, published by TablePublisher, read by any number of threads
+// without locks. Never modified after construction; shards are shared between successive tables
+// so that a one-Service change rebuilds only the shards it touches.
+//
+// Layout (all of it read-only once built):
+//   shard index = top `shard_bits` bits of HashFoldedName(name)
+//   ShardRef    = {slots, arena, mask}, one per shard, in one array (the first cache miss)
+//   slots       = open addressing, linear probing; a slot is (tag << 32) | entry offset, 0 = empty
+//   arena entry = EntryHeader, the folded name, padding to 4, TypeEntry[ntypes], bodies
+// A body is everything after the question of a response message: answer, authority and
+// additional records, whose names are compressed against the question at offset 12. Because
+// respond() copies the client's question (same length as the folded key), a body is valid for
+// every spelling of the name.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "records/name_hash.h"
+#include "records/zone_config.h"
+
+namespace clusterdns::records {
+
+inline constexpr uint8_t kEntryFlagCname = 1;  // the CNAME body answers every qtype
+inline constexpr uint8_t kEntryFlagAlias = 2;  // legacy name: answer as `alias target` (see below)
+
+// Legacy kube2sky names (s.n.Z) are stored as alias entries: a key and no bodies. respond()
+// looks the name up again with "svc" inserted before the zone (s.n.svc.Z) and answers with that
+// entry's bodies, whose compression pointers only reach question suffixes that the two forms share.
+
+struct EntryHeader {
+  uint8_t key_len;
+  uint8_t ntypes;
+  uint8_t zone;  // index into AnswerTable::zones()
+  uint8_t flags;
+};
+
+struct TypeEntry {
+  uint16_t qtype;
+  uint16_t ancount;
+  uint16_t nscount;
+  uint16_t arcount;
+  uint16_t body_len;
+  uint8_t rcode;
+  uint8_t reserved;
+  uint32_t body_offset;  // from the start of the entry
+};
+static_assert(sizeof(TypeEntry) == 16);
+
+inline size_t TypesOffset(size_t key_len) { return (sizeof(EntryHeader) + key_len + 3) & ~size_t{3}; }
+
+// What respond() needs of a zone for a negative answer: the SOA record in the authority section,
+// owner = the zone apex as a pointer into the question.
+struct ZoneAnswerInfo {
+  uint8_t apex[256];  // folded wire name
+  uint8_t apex_len = 0;
+  ZoneKind kind = ZoneKind::kCluster;
+  bool pod_records = false;
+  bool legacy_names = false;
+  uint32_t ttl = 0;
+  uint8_t soa_body[600];  // the SOA RR, with compression pointers to patch
+  uint16_t soa_body_len = 0;
+  uint8_t soa_pointer_count = 0;  // pointers to the apex inside soa_body, patched per query
+  uint16_t soa_pointer_pos[3] = {};
+};
+
+struct ShardRef {
+  const uint64_t* slots;
+  const uint8_t* arena;
+  uint32_t mask;
+  uint32_t names;
+};
+
+// One shard's memory. Built by ShardWriter (table_builder.cc).
+struct Shard {
+  std::vector<uint64_t> slots;
+  std::string arena;
+  uint32_t names = 0;
+  ShardRef ref() const {
+    return ShardRef{slots.data(), reinterpret_cast<const uint8_t*>(arena.data()),
+                    static_cast<uint32_t>(slots.size() - 1), names};
+  }
+  size_t bytes() const { return slots.size() * sizeof(uint64_t) + arena.size(); }
+};
+
+class AnswerTable {
+ public:
+  AnswerTable(int shard_bits, std::vector<std::shared_ptr<const Shard>> shards,
+              std::vector<ZoneAnswerInfo> zones, uint64_t generation);
+
+  // Hot path. `key` is a folded wire name, zero-padded to a multiple of 8; `hash` its
+  // HashFoldedName. Returns the entry, or nullptr.
+  const uint8_t* Find(uint64_t hash, const uint8_t* key, size_t key_len) const noexcept {
+    const ShardRef& shard = refs_[ShardIndex(hash)];
+    return FindInShard(shard, hash, key, key_len);
+  }
+  size_t ShardIndex(uint64_t hash) const noexcept {
+    return shard_shift_ == 64 ? 0 : static_cast<size_t>(hash >> shard_shift_);
+  }
+  const ShardRef& shard_ref(size_t index) const noexcept { return refs_[index]; }
+  static const uint64_t* SlotFor(const ShardRef& shard, uint64_t hash) noexcept {
+    return &shard.slots[hash & shard.mask];
+  }
+  static uint32_t TagOf(uint64_t hash) noexcept { return static_cast<uint32_t>(hash >> 20); }
+  static const uint8_t* FindInShard(const ShardRef& shard, uint64_t hash, const uint8_t* key,
+                                    size_t key_len) noexcept {
+    const uint32_t tag = TagOf(hash);
+    size_t i = hash & shard.mask;
+    while (true) {
+      const uint64_t slot = shard.slots[i];
+      if (slot == 0) return nullptr;
+      if (static_cast<uint32_t>(slot >> 32) == tag) {
+        const uint8_t* entry = shard.arena + static_cast<uint32_t>(slot);
+        if (entry[0] == key_len && std::memcmp(entry + sizeof(EntryHeader), key, key_len) == 0) {
+          return entry;
+        }
+      }
+      i = (i + 1) & shard.mask;
+    }
+  }
+
+  size_t zone_count() const { return zones_.size(); }
+  const ZoneAnswerInfo& zone(size_t i) const { return zones_[i]; }
+  const std::vector<ZoneAnswerInfo>& zones() const { return zones_; }
+
+  int shard_bits() const { return shard_bits_; }
+  size_t shard_count() const { return refs_.size(); }
+  const std::shared_ptr<const Shard>& shard(size_t i) const { return shards_[i]; }
+  uint64_t generation() const { return generation_; }
+  size_t name_count() const { return names_; }
+  size_t bytes() const { return bytes_; }
+
+ private:
+  int shard_bits_;
+  int shard_shift_;
+  std::vector<ShardRef> refs_;
+  std::vector<std::shared_ptr<const Shard>> shards_;
+  std::vector<ZoneAnswerInfo> zones_;
+  uint64_t generation_;
+  size_t names_ = 0;
+  size_t bytes_ = 0;
+};
+
+// Decoded view of an entry, for the control plane, the zone dumper and tests.
+struct EntryView {
+  const uint8_t* base;
+  const EntryHeader* header() const { return reinterpret_cast<const EntryHeader*>(base); }
+  std::string_view key() const {
+    return std::string_view(reinterpret_cast<const char*>(base + sizeof(EntryHeader)), base[0]);
+  }
+  TypeEntry type(size_t i) const {
+    TypeEntry t;
+    std::memcpy(&t, base + TypesOffset(base[0]) + i * sizeof(TypeEntry), sizeof(t));
+    return t;
+  }
+  const uint8_t* body(const TypeEntry& t) const { return base + t.body_offset; }
+};
+
+// Calls fn(EntryView) for every entry of every shard (control plane; order unspecified).
+template <typename Fn>
+void ForEachEntry(const AnswerTable& table, Fn&& fn) {
+  for (size_t s = 0; s < table.shard_count(); ++s) {
+    const ShardRef& ref = table.shard_ref(s);
+    for (size_t i = 0; i <= ref.mask; ++i) {
+      if (ref.slots[i] != 0) fn(EntryView{ref.arena + static_cast<uint32_t>(ref.slots[i])});
+    }
+  }
+}
+
+}  // namespace clusterdns::records

@@ -1,0 +1,278 @@
+// Cluster objects → records. The shapes of the names and records follow DESIGN.md "The zone";
+// where the spec leaves a choice, CoreDNS's kubernetes plugin is the reference.
+#include "records/compiler.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "records/dns_constants.h"
+#include "records/wire_name.h"
+
+namespace clusterdns::records {
+namespace {
+
+void PutBe16(std::string* out, uint16_t v) {
+  out->push_back(static_cast<char>(v >> 8));
+  out->push_back(static_cast<char>(v & 0xff));
+}
+void PutBe32(std::string* out, uint32_t v) {
+  PutBe16(out, static_cast<uint16_t>(v >> 16));
+  PutBe16(out, static_cast<uint16_t>(v & 0xffff));
+}
+
+// A single DNS label from an object's field: non-empty, at most 63 bytes, no dot. Folded.
+bool AppendLabel(std::string_view label, std::string* wire) {
+  if (label.empty() || label.size() > kMaxLabelLength) return false;
+  if (label.find('.') != std::string_view::npos) return false;
+  wire->push_back(static_cast<char>(label.size()));
+  size_t start = wire->size();
+  wire->append(label);
+  FoldName(reinterpret_cast<uint8_t*>(wire->data() + start), label.size());
+  return true;
+}
+
+// label + "." + suffix as a wire name; empty on an invalid label or an over-long name.
+std::string Child(std::string_view label, std::string_view suffix) {
+  std::string wire;
+  wire.reserve(1 + label.size() + suffix.size());
+  if (!AppendLabel(label, &wire)) return {};
+  wire.append(suffix);
+  if (wire.size() > kMaxNameWireLength) return {};
+  return wire;
+}
+
+std::string AddressRdata(const IpAddress& ip) {
+  return std::string(reinterpret_cast<const char*>(ip.bytes()), ip.size());
+}
+
+uint16_t AddressRrType(const IpAddress& ip) { return ip.is_v4() ? kTypeA : kTypeAaaa; }
+
+std::string SrvPrefix(uint16_t port) {
+  std::string prefix;
+  PutBe16(&prefix, 0);    // priority
+  PutBe16(&prefix, 100);  // weight
+  PutBe16(&prefix, port);
+  return prefix;
+}
+
+// Appends records of one Service; CompileService sorts and deduplicates them at the end.
+class Emitter {
+ public:
+  Emitter(uint32_t ttl, std::vector<Record>* out) : ttl_(ttl), out_(out) {}
+
+  void Address(const std::string& owner, const IpAddress& ip) {
+    Add(Record{owner, AddressRrType(ip), ttl_, AddressRdata(ip), {}, {}, {}, 0, {}, legacy_});
+  }
+  void Srv(const std::string& owner, uint16_t port, const std::string& target,
+           absl::Span<const IpAddress> target_addresses) {
+    Add(Record{owner, kTypeSrv, ttl_, SrvPrefix(port), target, {}, {}, 0, {}, legacy_});
+    for (const IpAddress& ip : target_addresses) {
+      Add(Record{owner, AddressRrType(ip), ttl_, AddressRdata(ip), {}, {}, {}, kTypeSrv, target,
+                 legacy_});
+    }
+  }
+  void Name(const std::string& owner, uint16_t type, const std::string& target) {
+    Add(Record{owner, type, ttl_, {}, target, {}, {}, 0, {}, legacy_});
+  }
+  void Add(Record record) { out_->push_back(std::move(record)); }
+  void set_legacy(bool legacy) { legacy_ = legacy; }
+
+ private:
+  uint32_t ttl_;
+  std::vector<Record>* out_;
+  bool legacy_ = false;
+};
+
+struct ReadyEndpoint {
+  IpAddress address;
+  std::string label;  // hostname, or the dashed address
+  const EndpointSlice* slice;
+};
+
+// Ready (or, with publishNotReadyAddresses, all) endpoint addresses of a headless Service, each
+// once even when several slices list it.
+std::vector<ReadyEndpoint> HeadlessEndpoints(const Service& service,
+                                             absl::Span<const EndpointSlice* const> slices) {
+  std::vector<ReadyEndpoint> out;
+  absl::flat_hash_set<IpAddress> seen;
+  for (const EndpointSlice* slice : slices) {
+    if (slice->address_type == AddressType::kFqdn) continue;
+    for (const Endpoint& ep : slice->endpoints) {
+      bool ready = ep.ready.value_or(true);
+      if (!ready && !service.publish_not_ready_addresses) continue;
+      for (const IpAddress& ip : ep.addresses) {
+        if (!seen.insert(ip).second) continue;
+        out.push_back(ReadyEndpoint{ip, ep.hostname.empty() ? ip.DashedName() : ep.hostname, slice});
+      }
+    }
+  }
+  return out;
+}
+
+// The records of a Service under one base (n.svc.Z or the legacy n.Z).
+void CompileUnderBase(const ServedZones& zones, const Service& service,
+                      const std::vector<ReadyEndpoint>& endpoints, const std::string& base,
+                      bool with_ptr, Emitter* emit, std::vector<std::string>* problems) {
+  const std::string svc = Child(service.name, base);
+  if (svc.empty()) {
+    problems->push_back(absl::StrCat("Service ", service.ns, "/", service.name,
+                                     ": name is not a DNS label"));
+    return;
+  }
+  if (service.type == ServiceType::kExternalName) {
+    auto target = FoldedWireFromText(service.external_name);
+    if (!target.ok() || target->size() <= 1) {
+      problems->push_back(absl::StrCat("Service ", service.ns, "/", service.name,
+                                       ": spec.externalName \"", service.external_name,
+                                       "\" is not a domain name"));
+      return;
+    }
+    emit->Name(svc, kTypeCname, *target);
+    return;
+  }
+  if (!service.headless) {
+    for (const IpAddress& ip : service.cluster_ips) {
+      emit->Address(svc, ip);
+      if (with_ptr && zones.ServesReverse(ip)) {
+        auto ptr = FoldedWireFromText(ip.ReverseName());
+        if (ptr.ok()) emit->Name(*ptr, kTypePtr, svc);
+      }
+    }
+    if (service.cluster_ips.empty()) return;
+    for (const ServicePort& port : service.ports) {
+      emit->Srv(svc, port.port, svc, service.cluster_ips);
+      if (port.name.empty()) continue;
+      std::string proto = Child(absl::StrCat("_", ProtocolLabel(port.protocol)), svc);
+      std::string owner = Child(absl::StrCat("_", port.name), proto);
+      if (owner.empty()) {
+        problems->push_back(absl::StrCat("Service ", service.ns, "/", service.name, ": port name \"",
+                                         port.name, "\" is not a DNS label"));
+        continue;
+      }
+      emit->Srv(owner, port.port, svc, service.cluster_ips);
+    }
+    return;
+  }
+  // Headless: the ready endpoints.
+  for (const ReadyEndpoint& ep : endpoints) {
+    std::string ep_name = Child(ep.label, svc);
+    if (ep_name.empty()) {
+      problems->push_back(absl::StrCat("EndpointSlice ", ep.slice->ns, "/", ep.slice->name,
+                                       ": hostname \"", ep.label, "\" is not a DNS label"));
+      continue;
+    }
+    emit->Address(svc, ep.address);
+    emit->Address(ep_name, ep.address);
+    if (with_ptr && zones.ServesReverse(ep.address)) {
+      auto ptr = FoldedWireFromText(ep.address.ReverseName());
+      if (ptr.ok()) emit->Name(*ptr, kTypePtr, ep_name);
+    }
+    const IpAddress glue[] = {ep.address};
+    for (const EndpointPort& port : ep.slice->ports) {
+      if (!port.port) continue;
+      emit->Srv(svc, *port.port, ep_name, glue);
+      if (port.name.empty()) continue;
+      std::string proto = Child(absl::StrCat("_", ProtocolLabel(port.protocol)), svc);
+      std::string owner = Child(absl::StrCat("_", port.name), proto);
+      if (owner.empty()) continue;
+      emit->Srv(owner, *port.port, ep_name, glue);
+    }
+  }
+}
+
+}  // namespace
+
+std::string SoaTimers(const ZoneConfig& config) {
+  std::string out;
+  PutBe32(&out, config.soa_serial);
+  PutBe32(&out, config.soa_refresh);
+  PutBe32(&out, config.soa_retry);
+  PutBe32(&out, config.soa_expire);
+  PutBe32(&out, config.ttl);  // minimum: negative answers live no longer than positive ones
+  return out;
+}
+
+void CompileService(const ServedZones& zones, const ZoneConfig& config, const Service& service,
+                    absl::Span<const EndpointSlice* const> slices, std::vector<Record>* out,
+                    std::vector<std::string>* problems) {
+  std::vector<ReadyEndpoint> endpoints;
+  if (service.headless && service.type != ServiceType::kExternalName) {
+    endpoints = HeadlessEndpoints(service, slices);
+  }
+  Emitter emit(config.ttl, out);
+  size_t before = out->size();
+  bool first_zone = true;
+  for (const ServedZone& zone : zones.zones) {
+    if (zone.kind != ZoneKind::kCluster) continue;
+    std::string svc_base = Child("svc", zone.apex);
+    std::string ns_base = Child(service.ns, svc_base);
+    if (ns_base.empty()) {
+      problems->push_back(absl::StrCat("Service ", service.ns, "/", service.name,
+                                       ": namespace is not a DNS label"));
+      out->resize(before);
+      return;
+    }
+    size_t problems_before = problems->size();
+    CompileUnderBase(zones, service, endpoints, ns_base, first_zone, &emit, problems);
+    if (config.legacy_names) {
+      std::string legacy_base = Child(service.ns, zone.apex);
+      // Legacy names repeat the problems already reported; keep one report per problem.
+      std::vector<std::string> ignored;
+      emit.set_legacy(true);
+      CompileUnderBase(zones, service, endpoints, legacy_base, false, &emit, &ignored);
+      emit.set_legacy(false);
+    }
+    if (problems->size() > problems_before && out->size() == before) return;
+    first_zone = false;
+  }
+  // Identical records (an address listed by two slices, glue shared by two SRVs) appear once.
+  std::sort(out->begin() + before, out->end());
+  out->erase(std::unique(out->begin() + before, out->end()), out->end());
+}
+
+void CompileZoneApexes(const ServedZones& zones, const ZoneConfig& config,
+                       std::vector<Record>* out) {
+  const std::string timers = SoaTimers(config);
+  for (const ServedZone& zone : zones.zones) {
+    out->push_back(Record{zone.apex, kTypeSoa, config.ttl, {}, zones.ns_name,
+                          zones.hostmaster_name, timers, 0, {}});
+    out->push_back(Record{zone.apex, kTypeNs, config.ttl, {}, zones.ns_name, {}, {}, 0, {}});
+    const bool glue_in_zone = IsSubdomain(zones.ns_name, zone.apex);
+    for (const IpAddress& ip : config.nameserver_addresses) {
+      if (glue_in_zone) {
+        out->push_back(Record{zone.apex, AddressRrType(ip), config.ttl, AddressRdata(ip), {}, {}, {},
+                              kTypeNs, zones.ns_name});
+      }
+    }
+    if (zone.kind != ZoneKind::kCluster) continue;
+    std::string version = Child("dns-version", zone.apex);
+    out->push_back(
+        Record{version, kTypeTxt, config.ttl, std::string("\x05" "1.1.0", 6), {}, {}, {}, 0, {}});
+    if (zone.pod_records) {
+      // pod.<zone> exists as the parent of the synthesized pod names.
+      out->push_back(Record{Child("pod", zone.apex), 0, config.ttl, {}, {}, {}, {}, 0, {}});
+    }
+  }
+  for (const IpAddress& ip : config.nameserver_addresses) {
+    out->push_back(
+        Record{zones.ns_name, AddressRrType(ip), config.ttl, AddressRdata(ip), {}, {}, {}, 0, {}});
+  }
+}
+
+void AncestorsBelowApex(const ServedZones& zones, std::string_view owner,
+                        std::vector<std::string_view>* out) {
+  int zone = zones.FindZone(owner);
+  if (zone < 0) return;
+  const size_t apex_size = zones.zones[zone].apex.size();
+  size_t pos = 0;
+  // Skip the owner itself.
+  if (owner.size() <= apex_size) return;
+  pos += 1 + static_cast<uint8_t>(owner[0]);
+  while (owner.size() - pos > apex_size) {
+    out->push_back(owner.substr(pos));
+    pos += 1 + static_cast<uint8_t>(owner[pos]);
+  }
+}
+
+}  // namespace clusterdns::records

@@ -1,0 +1,469 @@
+// respond(): parse, look up, and write the response over the query. See respond.h.
+//
+// Parsing follows NSD's packet.c and Knot's pkt.h: every length checked before it is used, the
+// question name folded into a separate zero-padded key while the wire bytes stay in place so the
+// client's spelling is echoed. The question name must be uncompressed (a pointer in the first
+// name of a message can only point into the header or loop).
+#include "records/respond.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "records/dns_constants.h"
+#include "records/wire_name.h"
+
+namespace clusterdns::records {
+namespace {
+
+inline uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline void Store16(uint8_t* p, uint16_t v) {
+  p[0] = static_cast<uint8_t>(v >> 8);
+  p[1] = static_cast<uint8_t>(v);
+}
+
+enum class ParseStatus : uint8_t {
+  kOk,        // a well-formed QUERY with one question: look it up
+  kDrop,      // nothing to send
+  kError,     // answer `rcode` without looking anything up
+};
+
+struct ParsedQuery {
+  alignas(8) uint8_t key[kNameKeyBufferSize];  // folded question name, zero-padded
+  uint64_t hash;
+  uint64_t label_starts[4];  // bit i set: a label starts at key[i]
+  uint16_t key_len;
+  uint16_t qtype;
+  uint16_t qclass;
+  uint16_t question_end;  // 0 when the question is not echoed
+  uint16_t flags;         // query's header flags
+  uint16_t udp_size;      // client's EDNS payload size (0 without EDNS)
+  uint16_t rcode;
+  bool edns;
+  bool edns_do;
+  ParseStatus status;
+  DropReason drop;
+};
+
+// Reads the question name at offset 12 into pq->key (folded) and returns the offset after it,
+// or 0 if it is malformed or compressed.
+inline size_t ReadQuestionName(const uint8_t* buf, size_t len, ParsedQuery* pq) {
+  size_t pos = kHeaderSize;
+  size_t out = 0;
+  pq->label_starts[0] = pq->label_starts[1] = pq->label_starts[2] = pq->label_starts[3] = 0;
+  while (true) {
+    if (pos >= len) return 0;
+    const uint8_t l = buf[pos];
+    if (l > kMaxLabelLength) return 0;  // compression pointer or reserved label type
+    if (out + 1 + l > kMaxNameWireLength) return 0;
+    if (pos + 1 + l > len) return 0;
+    pq->label_starts[out >> 6] |= uint64_t{1} << (out & 63);
+    std::memcpy(pq->key + out, buf + pos, 1 + l);
+    out += 1 + l;
+    pos += 1 + l;
+    if (l == 0) break;
+  }
+  // Zero the tail word for the hash, then fold (length bytes are ≤ 63, never in 'A'..'Z').
+  std::memset(pq->key + out, 0, 8);
+  FoldName(pq->key, out);
+  pq->key_len = static_cast<uint16_t>(out);
+  return pos;
+}
+
+// The additional section: at most one OPT, owner root, options that exactly fill its rdata.
+// Other records (TSIG, which we do not verify) are skipped. Returns false on a malformed section.
+inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t arcount,
+                           ParsedQuery* pq, size_t* end) {
+  for (uint16_t i = 0; i < arcount; ++i) {
+    const size_t owner = pos;
+    size_t next;
+    if (SkipName(buf, len, pos, &next) != NameError::kOk) return false;
+    pos = next;
+    if (pos + 10 > len) return false;
+    const uint16_t type = Load16(buf + pos);
+    const uint16_t rdlen = Load16(buf + pos + 8);
+    if (pos + 10 + rdlen > len) return false;
+    if (type == kTypeOpt) {
+      if (pq->edns) return false;               // two OPTs (RFC 6891 6.1.1)
+      if (buf[owner] != 0 || next != owner + 1) return false;  // owner must be the root
+      pq->edns = true;
+      const uint16_t size = Load16(buf + pos + 2);
+      pq->udp_size = size < kMaxUdpPayloadWithoutEdns ? kMaxUdpPayloadWithoutEdns : size;
+      const uint8_t version = buf[pos + 5];
+      pq->edns_do = (Load16(buf + pos + 6) & kEdnsFlagDo) != 0;
+      size_t opt = pos + 10;
+      const size_t opt_end = opt + rdlen;
+      while (opt < opt_end) {
+        if (opt + 4 > opt_end) return false;
+        const uint16_t olen = Load16(buf + opt + 2);
+        if (opt + 4 + olen > opt_end) return false;
+        opt += 4 + olen;
+      }
+      if (version != 0) pq->rcode = kRcodeBadVers;
+    }
+    pos += 10 + rdlen;
+  }
+  *end = pos;
+  return true;
+}
+
+inline void Parse(const uint8_t* buf, size_t len, ParsedQuery* pq) {
+  pq->edns = false;
+  pq->edns_do = false;
+  pq->udp_size = 0;
+  pq->question_end = 0;
+  pq->qtype = 0;
+  pq->rcode = kRcodeNoError;
+  pq->drop = DropReason::kNone;
+  if (len < kHeaderSize) {
+    pq->status = ParseStatus::kDrop;
+    pq->drop = DropReason::kShortHeader;
+    return;
+  }
+  pq->flags = Load16(buf + 2);
+  if (pq->flags & kFlagQr) {
+    pq->status = ParseStatus::kDrop;
+    pq->drop = DropReason::kResponse;
+    return;
+  }
+  pq->status = ParseStatus::kError;
+  const uint16_t qdcount = Load16(buf + 4);
+  const uint8_t opcode = static_cast<uint8_t>((pq->flags & kOpcodeMask) >> kOpcodeShift);
+  if (qdcount != 1) {
+    pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
+    return;
+  }
+  const size_t name_end = ReadQuestionName(buf, len, pq);
+  if (name_end == 0 || name_end + 4 > len) {
+    pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
+    return;
+  }
+  pq->qtype = Load16(buf + name_end);
+  pq->qclass = Load16(buf + name_end + 2);
+  pq->question_end = static_cast<uint16_t>(name_end + 4);
+  if (opcode != kOpcodeQuery) {
+    pq->rcode = kRcodeNotImp;
+    return;
+  }
+  if (Load16(buf + 6) != 0 || Load16(buf + 8) != 0) {
+    pq->rcode = kRcodeFormErr;
+    return;
+  }
+  size_t end = pq->question_end;
+  const uint16_t arcount = Load16(buf + 10);
+  if (arcount != 0 && !ReadAdditional(buf, len, end, arcount, pq, &end)) {
+    pq->edns = false;
+    pq->rcode = kRcodeFormErr;
+    return;
+  }
+  if (end != len) {  // trailing garbage
+    pq->rcode = kRcodeFormErr;
+    return;
+  }
+  if (pq->rcode == kRcodeBadVers) return;
+  if (pq->qclass != kClassIn) {
+    pq->rcode = kRcodeRefused;
+    return;
+  }
+  switch (pq->qtype) {
+    case kTypeOpt:
+    case kTypeTsig:
+    case kTypeTkey:
+      pq->rcode = kRcodeFormErr;  // meta types are not questions
+      return;
+    case kTypeAxfr:
+    case kTypeIxfr:
+      pq->rcode = kRcodeRefused;  // no zone transfers
+      return;
+    case kTypeMaila:
+    case kTypeMailb:
+      pq->rcode = kRcodeNotImp;
+      return;
+    default:
+      break;
+  }
+  pq->hash = HashFoldedName(pq->key, pq->key_len);
+  pq->status = ParseStatus::kOk;
+}
+
+// Writes the header, the OPT record and decides truncation. `body_len` bytes of body are already
+// at buf + question_end.
+inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
+                            const RespondOptions& options, uint16_t rcode, bool authoritative,
+                            uint16_t ancount, uint16_t nscount, uint16_t arcount,
+                            size_t body_len) {
+  RespondResult result;
+  result.verdict = Verdict::kReply;
+  result.rcode = rcode;
+  result.qtype = pq.qtype;
+  size_t limit;
+  if (options.transport == Transport::kTcp) {
+    limit = kMaxMessageSize;
+  } else if (pq.edns) {
+    limit = pq.udp_size > kEdnsUdpPayloadSize ? kEdnsUdpPayloadSize : pq.udp_size;
+  } else {
+    limit = kMaxUdpPayloadWithoutEdns;
+  }
+  if (limit > buf_cap) limit = buf_cap;
+  const size_t opt_size = pq.edns ? kOptRecordSize : 0;
+  const size_t qend = pq.question_end ? pq.question_end : kHeaderSize;
+  size_t size = qend + body_len + opt_size;
+  uint16_t flags = static_cast<uint16_t>(kFlagQr | (pq.flags & (kOpcodeMask | kFlagRd | kFlagCd)) |
+                                         (rcode & kRcodeMask));
+  if (authoritative) flags |= kFlagAa;
+  if (options.recursion_available) flags |= kFlagRa;
+  if (size > limit) {
+    flags |= kFlagTc;
+    ancount = nscount = arcount = 0;
+    size = qend + opt_size;
+    result.truncated = true;
+    if (size > limit) {
+      result.verdict = Verdict::kDrop;
+      result.drop = DropReason::kNoRoom;
+      return result;
+    }
+  }
+  Store16(buf + 2, flags);
+  Store16(buf + 4, pq.question_end ? 1 : 0);
+  Store16(buf + 6, ancount);
+  Store16(buf + 8, nscount);
+  Store16(buf + 10, static_cast<uint16_t>(arcount + (pq.edns ? 1 : 0)));
+  if (pq.edns) {
+    uint8_t* opt = buf + size - kOptRecordSize;
+    opt[0] = 0;  // root owner
+    Store16(opt + 1, kTypeOpt);
+    Store16(opt + 3, kEdnsUdpPayloadSize);
+    opt[5] = static_cast<uint8_t>(rcode >> 4);  // extended rcode: BADVERS is 16 → 1
+    opt[6] = 0;                                  // version 0
+    Store16(opt + 7, pq.edns_do ? kEdnsFlagDo : 0);
+    Store16(opt + 9, 0);  // no options
+  }
+  result.size = static_cast<uint16_t>(size);
+  return result;
+}
+
+inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, uint8_t* buf,
+                              size_t buf_cap, const RespondOptions& options, size_t zone_index,
+                              uint16_t rcode) {
+  const ZoneAnswerInfo& zone = table.zone(zone_index);
+  uint8_t* body = buf + pq.question_end;
+  size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
+  if (zone.soa_body_len > room) {
+    return Finish(pq, buf, buf_cap, options, rcode, true, 0, 0, 0, zone.soa_body_len);
+  }
+  std::memcpy(body, zone.soa_body, zone.soa_body_len);
+  const uint16_t apex_offset =
+      static_cast<uint16_t>(0xC000 | (kHeaderSize + pq.key_len - zone.apex_len));
+  for (uint8_t i = 0; i < zone.soa_pointer_count; ++i) Store16(body + zone.soa_pointer_pos[i], apex_offset);
+  return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
+}
+
+// The zone containing the question name, by suffix on label boundaries; -1 if none.
+inline int FindZone(const AnswerTable& table, const ParsedQuery& pq) {
+  int best = -1;
+  size_t best_len = 0;
+  for (size_t z = 0; z < table.zone_count(); ++z) {
+    const ZoneAnswerInfo& zone = table.zone(z);
+    if (zone.apex_len > pq.key_len || zone.apex_len <= best_len) continue;
+    const size_t start = pq.key_len - zone.apex_len;
+    if (!(pq.label_starts[start >> 6] & (uint64_t{1} << (start & 63)))) continue;
+    if (std::memcmp(pq.key + start, zone.apex, zone.apex_len) != 0) continue;
+    best = static_cast<int>(z);
+    best_len = zone.apex_len;
+  }
+  return best;
+}
+
+// Parses a decimal octet without leading zeros.
+inline bool ParseOctet(const uint8_t* p, size_t n, uint8_t* out) {
+  if (n == 0 || n > 3 || (n > 1 && p[0] == '0')) return false;
+  unsigned v = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (p[i] < '0' || p[i] > '9') return false;
+    v = v * 10 + (p[i] - '0');
+  }
+  if (v > 255) return false;
+  *out = static_cast<uint8_t>(v);
+  return true;
+}
+
+// a-b-c-d.<ns>.pod.<zone> (and IPv6 with '-' for ':'), as CoreDNS's "pods insecure".
+// Returns 1 and writes the answer if the name is a pod name, 0 for NODATA at an existing name,
+// -1 if no such name exists.
+inline int SynthesizePod(const ParsedQuery& pq, const ZoneAnswerInfo& zone, uint8_t* body,
+                         size_t room, size_t* body_len) {
+  const size_t above = pq.key_len - zone.apex_len;
+  if (above < 4 || std::memcmp(pq.key + above - 4, "\x03pod", 4) != 0) return -1;
+  const size_t before_pod = above - 4;
+  if (before_pod == 0) return 0;  // pod.<zone> itself: in the table, but be safe
+  const uint8_t l1 = pq.key[0];
+  if (1 + static_cast<size_t>(l1) == before_pod) return 0;  // <ns>.pod.<zone>
+  if (1 + static_cast<size_t>(l1) >= before_pod) return -1;
+  const uint8_t l2 = pq.key[1 + l1];
+  if (2 + static_cast<size_t>(l1) + l2 != before_pod) return -1;  // exactly two labels
+  const uint8_t* label = pq.key + 1;
+  uint8_t addr[16];
+  size_t addr_len = 0;
+  // IPv4: four octets separated by '-'.
+  {
+    size_t start = 0;
+    int parts = 0;
+    bool ok = true;
+    for (size_t i = 0; i <= l1 && ok; ++i) {
+      if (i == l1 || label[i] == '-') {
+        if (parts == 4 || !ParseOctet(label + start, i - start, &addr[parts])) ok = false;
+        ++parts;
+        start = i + 1;
+      }
+    }
+    if (ok && parts == 4) addr_len = 4;
+  }
+  if (addr_len == 0) {
+    char text[64];
+    if (l1 >= sizeof(text)) return -1;
+    for (size_t i = 0; i < l1; ++i) text[i] = label[i] == '-' ? ':' : static_cast<char>(label[i]);
+    text[l1] = '\0';
+    if (inet_pton(AF_INET6, text, addr) != 1) return -1;
+    addr_len = 16;
+  }
+  const uint16_t want = addr_len == 4 ? kTypeA : kTypeAaaa;
+  if (pq.qtype != want && pq.qtype != kTypeAny) return 0;
+  const size_t need = 12 + addr_len;
+  if (need > room) return 0;
+  Store16(body, 0xC000 | kHeaderSize);
+  Store16(body + 2, want);
+  Store16(body + 4, kClassIn);
+  body[6] = static_cast<uint8_t>(zone.ttl >> 24);
+  body[7] = static_cast<uint8_t>(zone.ttl >> 16);
+  body[8] = static_cast<uint8_t>(zone.ttl >> 8);
+  body[9] = static_cast<uint8_t>(zone.ttl);
+  Store16(body + 10, static_cast<uint16_t>(addr_len));
+  std::memcpy(body + 12, addr, addr_len);
+  *body_len = need;
+  return 1;
+}
+
+// Legacy alias: s.n.<zone> → s.n.svc.<zone>.
+inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuery& pq,
+                                      const ZoneAnswerInfo& zone) {
+  alignas(8) uint8_t key[kNameKeyBufferSize + 8];
+  const size_t above = pq.key_len - zone.apex_len;
+  const size_t len = pq.key_len + 4;
+  if (len > kMaxNameWireLength) return nullptr;
+  std::memcpy(key, pq.key, above);
+  std::memcpy(key + above, "\x03svc", 4);
+  std::memcpy(key + above + 4, zone.apex, zone.apex_len);
+  std::memset(key + len, 0, 8);
+  return table.Find(HashFoldedName(key, len), key, len);
+}
+
+inline RespondResult Answer(const AnswerTable& table, ParsedQuery& pq, const uint8_t* entry,
+                            uint8_t* buf, size_t buf_cap, const RespondOptions& options) {
+  if (entry) {
+    const EntryHeader* header = reinterpret_cast<const EntryHeader*>(entry);
+    const uint8_t zone = header->zone;
+    if (header->flags & kEntryFlagAlias) {
+      const uint8_t* target = FindAliasTarget(table, pq, table.zone(zone));
+      if (target) {
+        entry = target;
+        header = reinterpret_cast<const EntryHeader*>(entry);
+      }
+    }
+    const uint8_t* types = entry + TypesOffset(header->key_len);
+    const bool cname = (header->flags & kEntryFlagCname) != 0;
+    for (uint8_t i = 0; i < header->ntypes; ++i) {
+      TypeEntry t;
+      std::memcpy(&t, types + i * sizeof(TypeEntry), sizeof(t));
+      if (t.qtype != pq.qtype && !cname) continue;
+      const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
+      if (t.body_len <= room) std::memcpy(buf + pq.question_end, entry + t.body_offset, t.body_len);
+      return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, t.nscount,
+                    t.arcount, t.body_len);
+    }
+    return Negative(table, pq, buf, buf_cap, options, zone, kRcodeNoError);
+  }
+  const int zone_index = FindZone(table, pq);
+  if (zone_index < 0) {
+    if (!options.refuse_outside_zones) {
+      RespondResult result;
+      result.verdict = Verdict::kForward;
+      result.qtype = pq.qtype;
+      return result;
+    }
+    return Finish(pq, buf, buf_cap, options, kRcodeRefused, false, 0, 0, 0, 0);
+  }
+  const ZoneAnswerInfo& zone = table.zone(zone_index);
+  if (zone.pod_records) {
+    size_t body_len = 0;
+    const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
+    int pod = SynthesizePod(pq, zone, buf + pq.question_end, room, &body_len);
+    if (pod > 0) return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, 1, 0, 0, body_len);
+    if (pod == 0) return Negative(table, pq, buf, buf_cap, options, zone_index, kRcodeNoError);
+  }
+  return Negative(table, pq, buf, buf_cap, options, zone_index, kRcodeNxDomain);
+}
+
+inline RespondResult Complete(const AnswerTable& table, ParsedQuery& pq, uint8_t* buf,
+                              size_t buf_cap, const RespondOptions& options) {
+  switch (pq.status) {
+    case ParseStatus::kDrop: {
+      RespondResult result;
+      result.verdict = Verdict::kDrop;
+      result.drop = pq.drop;
+      return result;
+    }
+    case ParseStatus::kError:
+      if (pq.rcode != kRcodeBadVers) {
+        // FORMERR and friends carry OPT only when the OPT itself was fine.
+        if (pq.rcode == kRcodeFormErr && pq.question_end == 0) pq.edns = false;
+      }
+      return Finish(pq, buf, buf_cap, options, pq.rcode, false, 0, 0, 0, 0);
+    case ParseStatus::kOk:
+      break;
+  }
+  return Answer(table, pq, table.Find(pq.hash, pq.key, pq.key_len), buf, buf_cap, options);
+}
+
+}  // namespace
+
+RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, size_t buf_cap,
+                      const RespondOptions& options) noexcept {
+  ParsedQuery pq;
+  Parse(buf, query_len, &pq);
+  return Complete(table, pq, buf, buf_cap, options);
+}
+
+void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
+                  const RespondOptions& options) noexcept {
+  if (n > kMaxBurst) n = kMaxBurst;
+  ParsedQuery pq[kMaxBurst];
+  const uint8_t* entries[kMaxBurst];
+  // Pass 1: parse and hash everything, prefetch each first slot.
+  for (size_t i = 0; i < n; ++i) {
+    Parse(jobs[i].buf, jobs[i].len, &pq[i]);
+    if (pq[i].status == ParseStatus::kOk) {
+      const ShardRef& shard = table.shard_ref(table.ShardIndex(pq[i].hash));
+      __builtin_prefetch(AnswerTable::SlotFor(shard, pq[i].hash));
+    }
+  }
+  // Pass 2: read the first slot; on a tag match, prefetch the entry.
+  for (size_t i = 0; i < n; ++i) {
+    if (pq[i].status != ParseStatus::kOk) continue;
+    const ShardRef& shard = table.shard_ref(table.ShardIndex(pq[i].hash));
+    const uint64_t slot = *AnswerTable::SlotFor(shard, pq[i].hash);
+    if (slot != 0 && static_cast<uint32_t>(slot >> 32) == AnswerTable::TagOf(pq[i].hash)) {
+      __builtin_prefetch(shard.arena + static_cast<uint32_t>(slot));
+    }
+  }
+  // Pass 3: look up (now cached) and answer.
+  for (size_t i = 0; i < n; ++i) {
+    if (pq[i].status != ParseStatus::kOk) {
+      jobs[i].result = Complete(table, pq[i], jobs[i].buf, jobs[i].cap, options);
+      continue;
+    }
+    entries[i] = table.Find(pq[i].hash, pq[i].key, pq[i].key_len);
+    jobs[i].result = Answer(table, pq[i], entries[i], jobs[i].buf, jobs[i].cap, options);
+  }
+}
+
+}  // namespace clusterdns::records

@@ -1,0 +1,75 @@
+// respond(): one DNS query in, one response out, written in place over the query. The single
+// place where DNS semantics live (DESIGN.md "respond(): one query"): the DPDK workers, the kernel
+// socket listeners, the tests and the benches all call it.
+//
+// Hot path: noexcept, no allocation, no locks, no syscalls. Thread-safe for concurrent calls on
+// the same table (the table is immutable).
+//
+//   RespondResult r = Respond(table, buf, query_len, sizeof(buf), RespondOptions{});
+//   if (r.verdict == Verdict::kReply) send(buf, r.size);
+//   else if (r.verdict == Verdict::kForward) forward(buf, query_len);  // untouched
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "records/answer_table.h"
+#include "records/dns_constants.h"
+
+namespace clusterdns::records {
+
+enum class Transport : uint8_t { kUdp, kTcp };
+
+enum class Verdict : uint8_t {
+  kReply,    // buf[0, size) is the response
+  kDrop,     // send nothing (see DropReason); buf untouched
+  kForward,  // the name is in no served zone: hand the query upstream; buf untouched
+};
+
+enum class DropReason : uint8_t {
+  kNone = 0,
+  kShortHeader,  // fewer than 12 bytes
+  kResponse,     // QR=1: never answer a response (reflection loops)
+  kNoRoom,       // the caller's buffer cannot hold even a truncated response
+  kCount,
+};
+
+struct RespondOptions {
+  Transport transport = Transport::kUdp;
+  // --upstream=none: answer REFUSED for names outside every served zone instead of kForward.
+  bool refuse_outside_zones = true;
+  // RA in responses: set when an upstream resolves names outside the zones for the client.
+  bool recursion_available = false;
+};
+
+struct RespondResult {
+  Verdict verdict = Verdict::kDrop;
+  DropReason drop = DropReason::kNone;
+  uint16_t rcode = 0;    // full rcode: 16 for BADVERS
+  uint16_t qtype = 0;    // 0 when the question could not be read
+  uint16_t size = 0;     // response bytes when kReply
+  bool truncated = false;
+};
+
+// Room a caller should give respond(): a UDP response never exceeds the EDNS cap we accept, and a
+// TCP response fits a 16-bit length.
+inline constexpr size_t kUdpResponseRoom = kEdnsUdpPayloadSize;
+inline constexpr size_t kTcpResponseRoom = 65535;
+
+// `buf` holds `query_len` bytes of query and has room for `buf_cap` bytes.
+RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, size_t buf_cap,
+                      const RespondOptions& options) noexcept;
+
+// A burst: parses and hashes every query, prefetches their slots and entries, then answers them
+// (STYLE.md example 2). Same results as calling Respond() on each.
+inline constexpr size_t kMaxBurst = 32;
+struct RespondJob {
+  uint8_t* buf;
+  uint16_t len;
+  uint16_t cap;
+  RespondResult result;
+};
+void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
+                  const RespondOptions& options) noexcept;
+
+}  // namespace clusterdns::records

@@ -1,0 +1,437 @@
+// TableBuilder: membership bookkeeping and shard rebuilds. See table_builder.h for the contract.
+//
+// Bookkeeping per shard: which Services have records there (members_) and which parent names
+// live there with how many references (parents_). A Build then:
+//   A. compiles every changed Service once, moves its membership, and renders its names straight
+//      into the arenas of the (now dirty) shards they fall in;
+//   B. compiles the unchanged members of dirty shards and renders their names in those shards;
+//   C. finishes each dirty shard: slot array, names with several contributors re-rendered
+//      together, parents without records of their own added as empty entries.
+// A full build is the case where everything changed: each Service is compiled exactly once and
+// no compiled records outlive the Service's own rendering, so memory stays near the table's size.
+#include "records/table_builder.h"
+
+#include <algorithm>
+#include <bit>
+
+#include "absl/strings/str_cat.h"
+#include "records/answer_renderer.h"
+#include "records/compiler.h"
+#include "records/name_hash.h"
+#include "records/wire_name.h"
+
+namespace clusterdns::records {
+namespace {
+
+// Aim for about this many names per shard: a one-Service change then re-renders a few shards of
+// a few hundred names, and the ShardRef array stays small enough to live in L2.
+constexpr size_t kNamesPerShard = 64;
+constexpr size_t kNamesPerServiceEstimate = 8;
+constexpr int kMaxShardBits = 16;
+// Slots per name: load factor ≤ 0.7 keeps linear-probe chains short.
+constexpr size_t kSlotNumerator = 10;
+constexpr size_t kSlotDenominator = 7;
+
+std::string ServiceKey(std::string_view ns, std::string_view name) {
+  return absl::StrCat(std::string(ns), "/", std::string(name));
+}
+
+}  // namespace
+
+struct TableBuilder::ShardWork {
+  struct Item {
+    uint64_t hash;
+    uint32_t offset;
+    uint32_t id;
+  };
+  bool active = false;
+  std::string arena;
+  std::vector<Item> items;
+};
+
+absl::StatusOr<std::unique_ptr<TableBuilder>> TableBuilder::Create(const ZoneConfig& config,
+                                                                   int shard_bits) {
+  auto zones = ServedZones::FromConfig(config);
+  if (!zones.ok()) return zones.status();
+  if (shard_bits > kMaxShardBits) {
+    return absl::InvalidArgumentError(absl::StrCat("shard bits ", shard_bits, " > ", kMaxShardBits));
+  }
+  return std::unique_ptr<TableBuilder>(new TableBuilder(config, *std::move(zones), shard_bits));
+}
+
+TableBuilder::TableBuilder(ZoneConfig config, ServedZones zones, int shard_bits)
+    : config_(std::move(config)),
+      zones_(std::move(zones)),
+      auto_shard_bits_(shard_bits < 0),
+      shard_bits_(shard_bits < 0 ? 0 : shard_bits) {
+  CompileZoneApexes(zones_, config_, &apex_records_);
+  std::sort(apex_records_.begin(), apex_records_.end());
+  services_.push_back(ServiceState{"", Service{}, {}, {}});  // id 0: the zone apexes
+}
+
+void TableBuilder::MarkChanged(const std::string& service_key) {
+  if (service_ids_.contains(service_key)) changed_.insert(service_key);
+}
+
+void TableBuilder::UpsertService(Service service) {
+  std::string key = ServiceKey(service.ns, service.name);
+  auto it = service_ids_.find(key);
+  if (it == service_ids_.end()) {
+    uint32_t id;
+    if (!free_ids_.empty()) {
+      id = free_ids_.back();
+      free_ids_.pop_back();
+    } else {
+      id = static_cast<uint32_t>(services_.size());
+      services_.emplace_back();
+    }
+    services_[id] = ServiceState{key, std::move(service), {}, {}};
+    it = service_ids_.emplace(key, id).first;
+  } else {
+    services_[it->second].service = std::move(service);
+  }
+  changed_.insert(key);
+}
+
+void TableBuilder::DeleteService(std::string_view ns, std::string_view name) {
+  std::string key = ServiceKey(ns, name);
+  auto it = service_ids_.find(key);
+  if (it == service_ids_.end()) return;
+  changed_.insert(key);
+  // The id is released in Build, once its old membership has been removed.
+  services_[it->second].service.name.clear();
+}
+
+void TableBuilder::UpsertSlice(EndpointSlice slice) {
+  std::string key = ServiceKey(slice.ns, slice.name);
+  std::string owner = slice.service_name.empty() ? "" : ServiceKey(slice.ns, slice.service_name);
+  auto it = slices_.find(key);
+  if (it != slices_.end()) {
+    const std::string& old_name = it->second.service_name;
+    std::string old_owner = old_name.empty() ? "" : ServiceKey(it->second.ns, old_name);
+    if (old_owner != owner && !old_owner.empty()) {
+      auto& list = slices_by_service_[old_owner];
+      list.erase(std::remove(list.begin(), list.end(), key), list.end());
+      if (list.empty()) slices_by_service_.erase(old_owner);
+      MarkChanged(old_owner);
+    }
+    it->second = std::move(slice);
+    if (old_owner != owner && !owner.empty()) slices_by_service_[owner].push_back(key);
+  } else {
+    slices_.emplace(key, std::move(slice));
+    if (!owner.empty()) slices_by_service_[owner].push_back(key);
+  }
+  if (!owner.empty()) MarkChanged(owner);
+}
+
+void TableBuilder::DeleteSlice(std::string_view ns, std::string_view name) {
+  std::string key = ServiceKey(ns, name);
+  auto it = slices_.find(key);
+  if (it == slices_.end()) return;
+  if (!it->second.service_name.empty()) {
+    std::string owner = ServiceKey(it->second.ns, it->second.service_name);
+    auto& list = slices_by_service_[owner];
+    list.erase(std::remove(list.begin(), list.end(), key), list.end());
+    if (list.empty()) slices_by_service_.erase(owner);
+    MarkChanged(owner);
+  }
+  slices_.erase(it);
+}
+
+void TableBuilder::Clear() {
+  for (auto& [key, id] : service_ids_) {
+    services_[id].service.name.clear();
+    changed_.insert(key);
+  }
+  slices_.clear();
+  slices_by_service_.clear();
+}
+
+std::vector<const EndpointSlice*> TableBuilder::SlicesOf(const std::string& service_key) const {
+  std::vector<const EndpointSlice*> out;
+  auto it = slices_by_service_.find(service_key);
+  if (it == slices_by_service_.end()) return out;
+  for (const std::string& key : it->second) {
+    auto s = slices_.find(key);
+    if (s != slices_.end()) out.push_back(&s->second);
+  }
+  // Slices come and go in any order; answer in a stable one.
+  std::sort(out.begin(), out.end(),
+            [](const EndpointSlice* a, const EndpointSlice* b) { return a->name < b->name; });
+  return out;
+}
+
+void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out) {
+  if (&state == &services_[0]) {
+    *out = apex_records_;
+    return;
+  }
+  out->clear();
+  std::vector<const EndpointSlice*> slices;
+  if (state.service.headless) slices = SlicesOf(state.key);
+  CompileService(zones_, config_, state.service, slices, out, &problems_);
+  ++stats_.services_compiled;
+}
+
+void TableBuilder::ChooseShardBits() {
+  const size_t services = service_ids_.size();
+  size_t shards = std::max<size_t>(1, services * kNamesPerServiceEstimate / kNamesPerShard);
+  int bits = std::min<int>(kMaxShardBits, std::bit_width(shards - 1));
+  shard_bits_ = bits;
+  sized_for_services_ = std::max<size_t>(services, 1);
+}
+
+void TableBuilder::MarkDirty(uint32_t shard) {
+  if (!dirty_[shard]) {
+    dirty_[shard] = true;
+    dirty_list_.push_back(shard);
+  }
+}
+
+void TableBuilder::AddParent(const std::string& name) {
+  NameKey key(name);
+  uint32_t s = ShardOf(key.hash);
+  if (parents_[s][name]++ == 0) MarkDirty(s);
+}
+
+void TableBuilder::DropParent(const std::string& name) {
+  NameKey key(name);
+  uint32_t s = ShardOf(key.hash);
+  auto it = parents_[s].find(name);
+  if (it == parents_[s].end()) return;
+  if (--it->second == 0) {
+    parents_[s].erase(it);
+    MarkDirty(s);
+  }
+}
+
+// Renders the names of `records` (sorted by owner) into the active shards of `work`; with
+// `only_dirty_filter`, only those in `only_shard`.
+void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
+                                bool only_dirty_filter, uint32_t only_shard,
+                                std::vector<ShardWork>& work) {
+  size_t i = 0;
+  std::vector<const Record*> group;
+  while (i < records.size()) {
+    size_t j = i;
+    group.clear();
+    while (j < records.size() && records[j].owner == records[i].owner) group.push_back(&records[j++]);
+    const std::string& owner = records[i].owner;
+    i = j;
+    NameKey key(owner);
+    uint32_t s = ShardOf(key.hash);
+    if (only_dirty_filter && s != only_shard) continue;
+    if (!work[s].active) continue;
+    int zone = zones_.FindZone(owner);
+    if (zone < 0) continue;
+    uint32_t offset = RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords,
+                                  group, &work[s].arena);
+    work[s].items.push_back(ShardWork::Item{key.hash, offset, id});
+  }
+}
+
+std::shared_ptr<const AnswerTable> TableBuilder::Build() {
+  stats_ = BuildStats{};
+  const size_t present = service_ids_.size();
+  bool full = !current_;
+  if (auto_shard_bits_ && (full || present > 4 * sized_for_services_)) {
+    int before = shard_bits_;
+    ChooseShardBits();
+    full = full || shard_bits_ != before;
+  }
+  if (!full && changed_.empty()) return current_;
+
+  const size_t shard_count = size_t{1} << shard_bits_;
+  std::vector<ShardWork> work(shard_count);
+  dirty_.assign(shard_count, false);
+  dirty_list_.clear();
+  if (full) {
+    members_.assign(shard_count, {});
+    parents_.assign(shard_count, {});
+    for (auto& state : services_) {
+      state.shards.clear();
+      state.parents.clear();
+    }
+    for (uint32_t s = 0; s < shard_count; ++s) MarkDirty(s);
+  }
+
+  // A: changed Services (all of them, and the apexes, in a full build).
+  std::vector<uint32_t> changed_ids;
+  if (full) {
+    changed_ids.push_back(0);
+    for (auto& [key, id] : service_ids_) changed_ids.push_back(id);
+  } else {
+    for (const std::string& key : changed_) changed_ids.push_back(service_ids_.at(key));
+  }
+  std::sort(changed_ids.begin(), changed_ids.end());
+  changed_.clear();
+  absl::flat_hash_set<uint32_t> changed_set(changed_ids.begin(), changed_ids.end());
+
+  // Old membership first, for every changed Service, so the dirty set is complete before any
+  // rendering: a shard must be active before names are rendered into it.
+  for (uint32_t id : changed_ids) {
+    ServiceState& state = services_[id];
+    for (uint32_t s : state.shards) {
+      members_[s].erase(id);
+      MarkDirty(s);
+    }
+    for (const std::string& p : state.parents) DropParent(p);
+    state.shards.clear();
+    state.parents.clear();
+  }
+  std::vector<Record> records;
+  std::vector<std::string_view> ancestors;
+  for (uint32_t id : changed_ids) {
+    ServiceState& state = services_[id];
+    const bool deleted = id != 0 && state.service.name.empty();
+    if (deleted) {
+      service_ids_.erase(state.key);
+      free_ids_.push_back(id);
+      state = ServiceState{};
+      continue;
+    }
+    Compile(state, &records);
+    ancestors.clear();
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (i > 0 && records[i].owner == records[i - 1].owner) continue;
+      NameKey key(records[i].owner);
+      uint32_t s = ShardOf(key.hash);
+      if (state.shards.empty() || state.shards.back() != s) state.shards.push_back(s);
+      AncestorsBelowApex(zones_, records[i].owner, &ancestors);
+    }
+    std::sort(state.shards.begin(), state.shards.end());
+    state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
+    for (uint32_t s : state.shards) {
+      members_[s].insert(id);
+      MarkDirty(s);
+    }
+    std::sort(ancestors.begin(), ancestors.end());
+    ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
+    for (std::string_view a : ancestors) state.parents.emplace_back(a);
+    for (const std::string& p : state.parents) AddParent(p);
+    for (uint32_t s : state.shards) work[s].active = true;
+    RenderOwners(id, records, false, 0, work);
+  }
+
+  // B: unchanged members of dirty shards.
+  for (uint32_t s : dirty_list_) work[s].active = true;
+  if (!full) {
+    for (uint32_t s : dirty_list_) {
+      for (uint32_t id : members_[s]) {
+        if (changed_set.contains(id)) continue;
+        Compile(services_[id], &records);
+        RenderOwners(id, records, true, s, work);
+      }
+    }
+  }
+
+  // C: finish the dirty shards.
+  std::vector<std::shared_ptr<const Shard>> shards(shard_count);
+  if (!full) {
+    for (size_t s = 0; s < shard_count; ++s) shards[s] = current_->shard(s);
+  }
+  for (uint32_t s : dirty_list_) {
+    ShardWork& w = work[s];
+    auto shard = std::make_shared<Shard>();
+    shard->arena = std::move(w.arena);
+    if (shard->arena.empty()) shard->arena.assign(4, '\0');  // offset 0 means an empty slot
+    const size_t names = w.items.size() + parents_[s].size();
+    size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
+    shard->slots.assign(capacity, 0);
+    std::vector<uint32_t> slot_item(capacity, 0);
+    const uint64_t mask = capacity - 1;
+    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → contributor ids
+    auto arena_key = [&](uint32_t offset) {
+      const uint8_t* e = reinterpret_cast<const uint8_t*>(shard->arena.data()) + offset;
+      return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
+    };
+    // Inserts or finds; returns the slot index and whether it was already there.
+    auto place = [&](uint64_t hash, std::string_view key, uint32_t offset, uint32_t item) {
+      size_t i = hash & mask;
+      const uint64_t tag = AnswerTable::TagOf(hash);
+      while (shard->slots[i] != 0) {
+        if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == key) {
+          return std::pair<size_t, bool>(i, true);
+        }
+        i = (i + 1) & mask;
+      }
+      shard->slots[i] = (tag << 32) | offset;
+      slot_item[i] = item;
+      return std::pair<size_t, bool>(i, false);
+    };
+    for (uint32_t n = 0; n < w.items.size(); ++n) {
+      const auto& item = w.items[n];
+      auto [slot, existed] = place(item.hash, arena_key(item.offset), item.offset, n);
+      if (existed) {
+        auto& ids = merged[slot];
+        if (ids.empty()) ids.push_back(w.items[slot_item[slot]].id);
+        ids.push_back(item.id);
+      }
+    }
+    // Names with several contributors: render again from all of them together.
+    for (auto& [slot, ids] : merged) {
+      std::string key(arena_key(static_cast<uint32_t>(shard->slots[slot])));
+      std::vector<Record> all;
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      for (uint32_t id : ids) {
+        Compile(services_[id], &records);
+        for (Record& r : records) {
+          if (r.owner == key) all.push_back(std::move(r));
+        }
+      }
+      std::vector<const Record*> group;
+      for (const Record& r : all) group.push_back(&r);
+      int zone = zones_.FindZone(key);
+      uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
+                                    group, &shard->arena);
+      shard->slots[slot] = (shard->slots[slot] & 0xffffffff00000000ULL) | offset;
+    }
+    size_t distinct = 0;
+    for (uint64_t v : shard->slots) distinct += v != 0;
+    // Parents that have no records of their own.
+    for (const auto& [name, refs] : parents_[s]) {
+      NameKey key(name);
+      int zone = zones_.FindZone(name);
+      if (zone < 0) continue;
+      size_t i = key.hash & mask;
+      const uint64_t tag = AnswerTable::TagOf(key.hash);
+      bool found = false;
+      while (shard->slots[i] != 0) {
+        if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == name) {
+          found = true;
+          break;
+        }
+        i = (i + 1) & mask;
+      }
+      if (found) continue;
+      uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, {},
+                                    &shard->arena);
+      shard->slots[i] = (tag << 32) | offset;
+      ++distinct;
+    }
+    shard->names = static_cast<uint32_t>(distinct);
+    shard->arena.shrink_to_fit();
+    shards[s] = std::move(shard);
+    ++stats_.shards_rebuilt;
+  }
+  dirty_list_.clear();
+  current_ = std::make_shared<const AnswerTable>(shard_bits_, std::move(shards),
+                                                 MakeZoneAnswerInfo(zones_, config_), ++generation_);
+  return current_;
+}
+
+std::vector<Record> TableBuilder::AllRecords() {
+  std::vector<Record> all = apex_records_;
+  std::vector<Record> records;
+  for (auto& [key, id] : service_ids_) {
+    if (services_[id].service.name.empty()) continue;
+    Compile(services_[id], &records);
+    all.insert(all.end(), records.begin(), records.end());
+  }
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
+}  // namespace clusterdns::records

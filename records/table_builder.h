@@ -1,0 +1,112 @@
+// TableBuilder: the cluster's Services and EndpointSlices, kept in step with their source, and
+// compiled into AnswerTables. Each Build() rebuilds only the shards that changes since the last
+// Build() touched and shares every other shard with the previous table, so a one-Service change
+// costs the same at 100 or 100k Services.
+//
+// Single-threaded: owned by the control plane thread. The tables it returns are immutable and may
+// be read by any thread (publish them with TablePublisher).
+//
+//   auto builder = TableBuilder::Create(config);           // StatusOr
+//   (*builder)->UpsertService(service);
+//   (*builder)->UpsertSlice(slice);
+//   std::shared_ptr<const AnswerTable> table = (*builder)->Build();
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
+#include "records/answer_table.h"
+#include "records/model.h"
+#include "records/record.h"
+#include "records/zone_config.h"
+
+namespace clusterdns::records {
+
+struct BuildStats {
+  size_t shards_rebuilt = 0;
+  size_t services_compiled = 0;
+};
+
+class TableBuilder {
+ public:
+  // shard_bits < 0: chosen at the first Build from the number of Services, and grown (one full
+  // rebuild) when the cluster outgrows it.
+  static absl::StatusOr<std::unique_ptr<TableBuilder>> Create(const ZoneConfig& config,
+                                                              int shard_bits = -1);
+
+  void UpsertService(Service service);
+  void DeleteService(std::string_view ns, std::string_view name);
+  void UpsertSlice(EndpointSlice slice);
+  void DeleteSlice(std::string_view ns, std::string_view name);
+  // Drops every object (before a relist is applied as a whole).
+  void Clear();
+
+  // A new table with every change so far. Cheap when nothing changed (returns the last table).
+  std::shared_ptr<const AnswerTable> Build();
+
+  // Lines naming objects that could not be compiled since the last call.
+  std::vector<std::string> TakeProblems() { return std::move(problems_); }
+  const BuildStats& last_build_stats() const { return stats_; }
+  const ServedZones& zones() const { return zones_; }
+  const ZoneConfig& config() const { return config_; }
+  size_t service_count() const { return service_ids_.size(); }
+
+  // Every record of the current objects (for clusterdns-zone and tests), sorted.
+  std::vector<Record> AllRecords();
+
+ private:
+  TableBuilder(ZoneConfig config, ServedZones zones, int shard_bits);
+
+  struct ServiceState {
+    std::string key;  // "ns/name"
+    Service service;
+    std::vector<uint32_t> shards;      // shards its records are in, as of the last Build
+    std::vector<std::string> parents;  // parent names it holds a reference on
+  };
+  struct ShardWork;  // a shard being rebuilt (table_builder.cc)
+
+  void MarkChanged(const std::string& service_key);
+  std::vector<const EndpointSlice*> SlicesOf(const std::string& service_key) const;
+  void Compile(const ServiceState& state, std::vector<Record>* out);
+  void ChooseShardBits();
+  uint32_t ShardOf(uint64_t hash) const {
+    return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
+  }
+  void MarkDirty(uint32_t shard);
+  void AddParent(const std::string& name);
+  void DropParent(const std::string& name);
+  void RenderOwners(uint32_t id, const std::vector<Record>& records, bool only_dirty_filter,
+                    uint32_t only_shard, std::vector<ShardWork>& work);
+
+  ZoneConfig config_;
+  ServedZones zones_;
+  bool auto_shard_bits_;
+  int shard_bits_;
+  size_t sized_for_services_ = 0;
+
+  std::vector<ServiceState> services_;  // by id; id 0 is the zone apexes' records
+  std::vector<uint32_t> free_ids_;
+  absl::flat_hash_map<std::string, uint32_t> service_ids_;
+  absl::flat_hash_map<std::string, EndpointSlice> slices_;  // "ns/slice"
+  absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;
+  absl::flat_hash_set<std::string> changed_;  // service keys changed since the last Build
+
+  std::vector<absl::flat_hash_set<uint32_t>> members_;  // per shard: ids with records there
+  std::vector<absl::flat_hash_map<std::string, uint32_t>> parents_;  // per shard: name → refs
+  std::vector<Record> apex_records_;
+  std::vector<uint32_t> dirty_list_;
+  std::vector<bool> dirty_;
+
+  std::shared_ptr<const AnswerTable> current_;
+  uint64_t generation_ = 0;
+  std::vector<std::string> problems_;
+  BuildStats stats_;
+};
+
+}  // namespace clusterdns::records
