@@ -1,0 +1,228 @@
+// TableBuilder: incremental rebuilds touch only the shards a change reaches, answers follow
+// every change, and TablePublisher frees an old table only after its readers moved on.
+#include "records/table_builder.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "records/dns_constants.h"
+#include "records/table_publisher.h"
+#include "tests/records/kube_dns_cluster.h"
+#include "tests/records/responder.h"
+
+namespace clusterdns::testing {
+namespace {
+
+using records::kRcodeNoError;
+using records::kRcodeNxDomain;
+using ::testing::ElementsAre;
+using ::testing::UnorderedElementsAre;
+
+std::unique_ptr<records::TableBuilder> ManyServices(size_t n, int shard_bits) {
+  auto builder = std::move(*records::TableBuilder::Create(KubeDnsConfig(), shard_bits));
+  for (size_t i = 0; i < n; ++i) {
+    uint8_t b[4] = {10, 254, static_cast<uint8_t>(100 + i / 250), static_cast<uint8_t>(i % 250)};
+    builder->UpsertService(ClusterIpService("ns", ("svc-" + std::to_string(i)).c_str(),
+                                            {records::IpAddress::V4(b)},
+                                            {{"http", records::Protocol::kTcp, 80}}));
+  }
+  return builder;
+}
+
+TEST(TableBuilder, OneChangeRebuildsOnlyTouchedShards) {
+  auto builder = ManyServices(2000, 8);
+  auto before = builder->Build();
+  ASSERT_EQ(before->shard_count(), 256u);
+  builder->UpsertService(ClusterIpService("ns", "svc-7", {Ip("10.254.50.50")},
+                                          {{"http", records::Protocol::kTcp, 81}}));
+  auto after = builder->Build();
+  const size_t rebuilt = builder->last_build_stats().shards_rebuilt;
+  EXPECT_GT(rebuilt, 0u);
+  EXPECT_LE(rebuilt, 16u);  // the Service's names, its old and new PTR
+  size_t shared = 0;
+  for (size_t s = 0; s < after->shard_count(); ++s) shared += after->shard(s) == before->shard(s);
+  EXPECT_EQ(shared, after->shard_count() - rebuilt);
+  // Only the members of the rebuilt shards were compiled again, not all 2000.
+  EXPECT_LT(builder->last_build_stats().services_compiled, 400u);
+  EXPECT_THAT(AnswerTexts(Ask(*after, "svc-7.ns.svc.cluster.local", records::kTypeA).message),
+              ElementsAre("svc-7.ns.svc.cluster.local. 30 IN A 10.254.50.50"));
+  EXPECT_EQ(Ask(*after, "50.50.254.10.in-addr.arpa", records::kTypePtr).message.answer.size(), 1u);
+  EXPECT_EQ(Ask(*after, "7.100.254.10.in-addr.arpa", records::kTypePtr).message.rcode, kRcodeNxDomain);
+  // The old table is unchanged.
+  EXPECT_THAT(AnswerTexts(Ask(*before, "svc-7.ns.svc.cluster.local", records::kTypeA).message),
+              ElementsAre("svc-7.ns.svc.cluster.local. 30 IN A 10.254.100.7"));
+  // Every other Service still answers.
+  for (int i : {0, 1, 500, 1999}) {
+    std::string name = "svc-" + std::to_string(i) + ".ns.svc.cluster.local";
+    EXPECT_EQ(Ask(*after, name, records::kTypeA).message.answer.size(), 1u) << name;
+  }
+}
+
+TEST(TableBuilder, NothingChangedReturnsTheSameTable) {
+  auto builder = KubeDnsBuilder();
+  auto a = builder->Build();
+  auto b = builder->Build();
+  EXPECT_EQ(a, b);
+}
+
+TEST(TableBuilder, DeleteAndReAdd) {
+  auto builder = KubeDnsBuilder();
+  builder->Build();
+  builder->DeleteService("default", "redis-master");
+  auto gone = builder->Build();
+  EXPECT_EQ(Ask(*gone, "redis-master.default.svc.cluster.local", records::kTypeA).message.rcode,
+            kRcodeNxDomain);
+  EXPECT_EQ(Ask(*gone, "redis-master.default.cluster.local", records::kTypeA).message.rcode,
+            kRcodeNxDomain);
+  EXPECT_EQ(Ask(*gone, "160.7.254.10.in-addr.arpa", records::kTypePtr).message.rcode, kRcodeNxDomain);
+  // default still has Services: its parent name stays.
+  EXPECT_EQ(Ask(*gone, "default.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNoError);
+  builder->UpsertService(KubeDnsServices()[1]);
+  auto back = builder->Build();
+  EXPECT_EQ(Ask(*back, "redis-master.default.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
+}
+
+TEST(TableBuilder, LastServiceOfANamespaceRemovesItsParentName) {
+  auto builder = KubeDnsBuilder();
+  builder->Build();
+  EXPECT_EQ(Ask(*builder->Build(), "kube-system.svc.cluster.local", records::kTypeA).message.rcode,
+            kRcodeNoError);
+  builder->DeleteService("kube-system", "kube-dns");
+  auto table = builder->Build();
+  EXPECT_EQ(Ask(*table, "kube-system.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+  EXPECT_EQ(Ask(*table, "kube-system.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+  EXPECT_EQ(Ask(*table, "svc.cluster.local", records::kTypeA).message.rcode, kRcodeNoError);
+}
+
+TEST(TableBuilder, SliceChangesFollowHeadlessAnswers) {
+  auto builder = KubeDnsBuilder();
+  builder->Build();
+  auto slice = KubeDnsSlices()[0];
+  slice.endpoints[0].ready = false;  // 10.244.1.5 leaves
+  builder->UpsertSlice(slice);
+  auto table = builder->Build();
+  EXPECT_THAT(AnswerTexts(Ask(*table, "nginx.default.svc.cluster.local", records::kTypeA).message),
+              ElementsAre("nginx.default.svc.cluster.local. 30 IN A 10.244.2.7"));
+  builder->DeleteSlice("default", "nginx-abcde");
+  table = builder->Build();
+  // No ready endpoint at all: the name does not exist.
+  EXPECT_EQ(Ask(*table, "nginx.default.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+  EXPECT_EQ(Ask(*table, "_http._tcp.nginx.default.svc.cluster.local", records::kTypeSrv).message.rcode,
+            kRcodeNxDomain);
+}
+
+TEST(TableBuilder, SliceBeforeServiceAndAddressInTwoSlices) {
+  auto builder = std::move(*records::TableBuilder::Create(KubeDnsConfig()));
+  auto slice = KubeDnsSlices()[0];
+  builder->UpsertSlice(slice);
+  auto second = slice;
+  second.name = "nginx-fghij";
+  second.endpoints = {slice.endpoints[0]};  // 10.244.1.5 again
+  builder->UpsertSlice(second);
+  builder->Build();
+  builder->UpsertService(KubeDnsServices()[2]);  // the headless Service arrives last
+  auto table = builder->Build();
+  EXPECT_THAT(AnswerTexts(Ask(*table, "nginx.default.svc.cluster.local", records::kTypeA).message),
+              UnorderedElementsAre("nginx.default.svc.cluster.local. 30 IN A 10.244.1.5",
+                                   "nginx.default.svc.cluster.local. 30 IN A 10.244.2.7"));
+}
+
+TEST(TableBuilder, PublishNotReadyAddresses) {
+  auto builder = KubeDnsBuilder();
+  auto svc = KubeDnsServices()[2];
+  svc.publish_not_ready_addresses = true;
+  builder->UpsertService(svc);
+  auto table = builder->Build();
+  EXPECT_EQ(Ask(*table, "nginx.default.svc.cluster.local", records::kTypeA).message.answer.size(), 3u);
+}
+
+TEST(TableBuilder, SharedPtrNameHasBothTargets) {
+  auto builder = KubeDnsBuilder();
+  auto other = KubeDnsServices()[2];
+  other.name = "nginx-alias";
+  builder->UpsertService(other);
+  auto slice = KubeDnsSlices()[0];
+  slice.name = "nginx-alias-xyz";
+  slice.service_name = "nginx-alias";
+  builder->UpsertSlice(slice);
+  auto table = builder->Build();
+  EXPECT_THAT(AnswerTexts(Ask(*table, "5.1.244.10.in-addr.arpa", records::kTypePtr).message),
+              UnorderedElementsAre(
+                  "5.1.244.10.in-addr.arpa. 30 IN PTR 10-244-1-5.nginx.default.svc.cluster.local.",
+                  "5.1.244.10.in-addr.arpa. 30 IN PTR 10-244-1-5.nginx-alias.default.svc.cluster.local."));
+}
+
+TEST(TableBuilder, GrowsItsShardsAsTheClusterGrows) {
+  auto builder = ManyServices(10, -1);
+  auto small = builder->Build();
+  for (size_t i = 10; i < 3000; ++i) {
+    uint8_t b[4] = {10, 254, static_cast<uint8_t>(100 + i / 250), static_cast<uint8_t>(i % 250)};
+    builder->UpsertService(ClusterIpService("ns", ("svc-" + std::to_string(i)).c_str(),
+                                            {records::IpAddress::V4(b)}, {}));
+  }
+  auto big = builder->Build();
+  EXPECT_GT(big->shard_count(), small->shard_count());
+  for (int i : {0, 9, 10, 2999}) {
+    std::string name = "svc-" + std::to_string(i) + ".ns.svc.cluster.local";
+    EXPECT_EQ(Ask(*big, name, records::kTypeA).message.answer.size(), 1u) << name;
+  }
+}
+
+TEST(TableBuilder, MalformedServiceIsSkippedAndNamed) {
+  auto builder = KubeDnsBuilder();
+  auto bad = ClusterIpService("default", "bad.name", {Ip("10.254.1.1")}, {});
+  builder->UpsertService(bad);
+  auto table = builder->Build();
+  auto problems = builder->TakeProblems();
+  ASSERT_FALSE(problems.empty());
+  EXPECT_THAT(problems[0], ::testing::HasSubstr("default/bad.name"));
+  EXPECT_EQ(Ask(*table, "redis-master.default.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
+}
+
+TEST(TablePublisher, FreesTheOldTableOnlyAfterReadersPassAQuiescentState) {
+  records::EpochGracePeriod grace(1);
+  records::TablePublisher publisher(&grace);
+  auto builder = KubeDnsBuilder();
+  publisher.Publish(builder->Build());
+  std::weak_ptr<const records::AnswerTable> first = publisher.current_shared();
+
+  std::atomic<bool> holding{false}, release{false}, stop{false};
+  std::thread reader([&] {
+    grace.Online(0);
+    const records::AnswerTable* t = publisher.Current();
+    holding = true;
+    while (!release) std::this_thread::yield();
+    EXPECT_EQ(t->zone_count(), 4u);  // still readable: not freed yet
+    grace.Quiescent(0);
+    while (!stop) {
+      grace.Quiescent(0);
+      std::this_thread::yield();
+    }
+    grace.Offline(0);
+  });
+  while (!holding) std::this_thread::yield();
+  builder->DeleteService("default", "redis-master");
+  std::atomic<bool> published{false};
+  std::thread writer([&] {
+    publisher.Publish(builder->Build());
+    published = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(published);          // blocked on the reader
+  EXPECT_FALSE(first.expired());    // the old table lives
+  release = true;
+  writer.join();
+  EXPECT_TRUE(published);
+  EXPECT_TRUE(first.expired());
+  stop = true;
+  reader.join();
+  EXPECT_EQ(Ask(*publisher.Current(), "redis-master.default.svc.cluster.local", records::kTypeA)
+                .message.rcode,
+            kRcodeNxDomain);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
