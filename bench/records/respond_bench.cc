@@ -1,0 +1,141 @@
+// Benchmarks of the records layer on a 100k-Service table (issue 2's targets):
+//   BM_TableBuilderFullBuild   compile 100k Services from scratch; table bytes per Service
+//   BM_TableBuilderOneChange   rebuild after one Service changed
+//   BM_Respond                 respond() one query at a time over the 50/50 mix
+//   BM_RespondBurst            the burst variant, 32 at a time
+// Cycles are TSC cycles (rdtsc) per query; ns per query is the benchmark's time per item.
+#include <benchmark/benchmark.h>
+#include <x86intrin.h>
+
+#include <memory>
+#include <vector>
+
+#include "bench/records/synthetic_cluster.h"
+#include "records/respond.h"
+#include "records/table_builder.h"
+#include "tests/support/dns_query_builder.h"
+
+namespace clusterdns::bench {
+namespace {
+
+constexpr size_t kServices = 100000;
+constexpr size_t kQueries = 1 << 16;
+
+records::ZoneConfig BenchConfig() {
+  records::ZoneConfig config;
+  config.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
+  return config;
+}
+
+const SyntheticCluster& Cluster() {
+  static const SyntheticCluster* cluster = new SyntheticCluster(MakeCluster(kServices));
+  return *cluster;
+}
+
+std::unique_ptr<records::TableBuilder> LoadedBuilder() {
+  auto builder = std::move(*records::TableBuilder::Create(BenchConfig()));
+  for (const auto& s : Cluster().services) builder->UpsertService(s);
+  for (const auto& s : Cluster().slices) builder->UpsertSlice(s);
+  return builder;
+}
+
+struct Fixture {
+  std::unique_ptr<records::TableBuilder> builder;
+  std::shared_ptr<const records::AnswerTable> table;
+  std::vector<std::vector<uint8_t>> queries;
+};
+
+Fixture& Shared() {
+  static Fixture* f = [] {
+    auto* fx = new Fixture;
+    fx->builder = LoadedBuilder();
+    fx->table = fx->builder->Build();
+    for (const auto& q : MakeQueryMix(Cluster(), kQueries)) {
+      testing::QueryOptions options;
+      options.edns = true;
+      fx->queries.push_back(testing::BuildQuery(q.name, q.qtype, options));
+    }
+    return fx;
+  }();
+  return *f;
+}
+
+void BM_TableBuilderFullBuild(benchmark::State& state) {
+  size_t bytes = 0;
+  for (auto _ : state) {
+    auto builder = LoadedBuilder();
+    auto table = builder->Build();
+    bytes = table->bytes();
+    benchmark::DoNotOptimize(table);
+  }
+  state.counters["table_bytes_per_service"] = static_cast<double>(bytes) / kServices;
+  state.counters["services"] = kServices;
+}
+BENCHMARK(BM_TableBuilderFullBuild)->Unit(benchmark::kMillisecond)->Iterations(3);
+
+void BM_TableBuilderOneChange(benchmark::State& state) {
+  Fixture& f = Shared();
+  size_t i = 0;
+  size_t shards = 0;
+  for (auto _ : state) {
+    records::Service s = Cluster().services[(i++ * 7919) % kServices];
+    s.ports[0].port = static_cast<uint16_t>(9000 + i % 100);
+    f.builder->UpsertService(std::move(s));
+    f.table = f.builder->Build();
+    shards += f.builder->last_build_stats().shards_rebuilt;
+  }
+  state.counters["shards_rebuilt"] = static_cast<double>(shards) / static_cast<double>(state.iterations());
+  state.counters["shard_count"] = static_cast<double>(f.table->shard_count());
+}
+BENCHMARK(BM_TableBuilderOneChange)->Unit(benchmark::kMicrosecond);
+
+void BM_Respond(benchmark::State& state) {
+  Fixture& f = Shared();
+  uint8_t buf[records::kUdpResponseRoom];
+  records::RespondOptions options;
+  size_t i = 0;
+  uint64_t cycles = 0;
+  for (auto _ : state) {
+    const auto& q = f.queries[i++ & (kQueries - 1)];
+    std::memcpy(buf, q.data(), q.size());
+    uint64_t t0 = __rdtsc();
+    auto r = records::Respond(*f.table, buf, q.size(), sizeof(buf), options);
+    cycles += __rdtsc() - t0;
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+  state.counters["cycles_per_query"] = static_cast<double>(cycles) / static_cast<double>(state.iterations());
+}
+BENCHMARK(BM_Respond);
+
+void BM_RespondBurst(benchmark::State& state) {
+  Fixture& f = Shared();
+  constexpr size_t kBurst = records::kMaxBurst;
+  static uint8_t bufs[kBurst][records::kUdpResponseRoom];
+  records::RespondJob jobs[kBurst];
+  records::RespondOptions options;
+  size_t i = 0;
+  uint64_t cycles = 0;
+  for (auto _ : state) {
+    for (size_t j = 0; j < kBurst; ++j) {
+      const auto& q = f.queries[(i + j) & (kQueries - 1)];
+      std::memcpy(bufs[j], q.data(), q.size());
+      jobs[j] = records::RespondJob{bufs[j], static_cast<uint16_t>(q.size()),
+                                    static_cast<uint16_t>(sizeof(bufs[j])), {}};
+    }
+    i += kBurst;
+    uint64_t t0 = __rdtsc();
+    records::RespondBurst(*f.table, jobs, kBurst, options);
+    cycles += __rdtsc() - t0;
+    benchmark::DoNotOptimize(jobs);
+  }
+  state.SetItemsProcessed(state.iterations() * kBurst);
+  state.counters["cycles_per_query"] =
+      static_cast<double>(cycles) / static_cast<double>(state.iterations() * kBurst);
+}
+BENCHMARK(BM_RespondBurst);
+
+}  // namespace
+}  // namespace clusterdns::bench
+
+BENCHMARK_MAIN();

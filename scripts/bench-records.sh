@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Records benchmark (issue 2): a 100k-Service table, 50% existing names / 50% search-path
+# NXDOMAIN queries in random order. Prints the medians of 5 repetitions: ns and TSC cycles per
+# query for respond() and its burst variant, full compile time, one-change rebuild time, table
+# bytes per Service. Not a test: run it by hand and copy the figures into README.md.
+#   scripts/bench-records.sh [extra Google Benchmark flags]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh >/dev/null
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date -u +%Y-%m-%d)"
+build/bench/records_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+  --benchmark_display_aggregates_only=true "$@" 2>&1 | grep -E "median|Benchmark|---"
