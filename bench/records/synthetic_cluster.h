@@ -4,6 +4,7 @@
 // Seeded: the same arguments give the same cluster and queries.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
