@@ -52,6 +52,24 @@ struct TypeEntry {
 };
 static_assert(sizeof(TypeEntry) == 16);
 
+// Compares a name stored in an arena (followed by at least 7 readable bytes) with a folded key
+// that is zero-padded to a multiple of 8: whole words instead of a memcmp call.
+inline bool NameEquals(const uint8_t* stored, const uint8_t* key, size_t len) noexcept {
+  size_t i = 0;
+  for (; i + 8 <= len; i += 8) {
+    uint64_t a, b;
+    std::memcpy(&a, stored + i, 8);
+    std::memcpy(&b, key + i, 8);
+    if (a != b) return false;
+  }
+  if (i == len) return true;
+  uint64_t a, b;
+  std::memcpy(&a, stored + i, 8);
+  std::memcpy(&b, key + i, 8);
+  const uint64_t mask = (uint64_t{1} << ((len - i) * 8)) - 1;  // little-endian: low bytes first
+  return ((a ^ b) & mask) == 0;
+}
+
 inline size_t TypesOffset(size_t key_len) { return (sizeof(EntryHeader) + key_len + 3) & ~size_t{3}; }
 
 // What respond() needs of a zone for a negative answer: the SOA record in the authority section,
@@ -116,7 +134,7 @@ class AnswerTable {
       if (slot == 0) return nullptr;
       if (static_cast<uint32_t>(slot >> 32) == tag) {
         const uint8_t* entry = shard.arena + static_cast<uint32_t>(slot);
-        if (entry[0] == key_len && std::memcmp(entry + sizeof(EntryHeader), key, key_len) == 0) {
+        if (entry[0] == key_len && NameEquals(entry + sizeof(EntryHeader), key, key_len)) {
           return entry;
         }
       }
@@ -125,6 +143,8 @@ class AnswerTable {
   }
 
   size_t zone_count() const { return zones_.size(); }
+  // Zone indices, longest apex first: the first zone that contains a name is its zone.
+  const std::vector<uint8_t>& zone_search_order() const { return zone_search_order_; }
   const ZoneAnswerInfo& zone(size_t i) const { return zones_[i]; }
   const std::vector<ZoneAnswerInfo>& zones() const { return zones_; }
 
@@ -141,6 +161,7 @@ class AnswerTable {
   std::vector<ShardRef> refs_;
   std::vector<std::shared_ptr<const Shard>> shards_;
   std::vector<ZoneAnswerInfo> zones_;
+  std::vector<uint8_t> zone_search_order_;
   uint64_t generation_;
   size_t names_ = 0;
   size_t bytes_ = 0;

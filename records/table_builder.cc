@@ -31,6 +31,8 @@ constexpr int kMaxShardBits = 16;
 // Slots per name: load factor ≤ 0.7 keeps linear-probe chains short.
 constexpr size_t kSlotNumerator = 10;
 constexpr size_t kSlotDenominator = 7;
+// Readable bytes after the last entry of an arena (see respond.cc CopyChunks).
+constexpr size_t kArenaTailPadding = 32;
 
 std::string ServiceKey(std::string_view ns, std::string_view name) {
   return absl::StrCat(std::string(ns), "/", std::string(name));
@@ -411,6 +413,8 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
       ++distinct;
     }
     shard->names = static_cast<uint32_t>(distinct);
+    // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
+    shard->arena.append(kArenaTailPadding, '\0');
     shard->arena.shrink_to_fit();
     shards[s] = std::move(shard);
     ++stats_.shards_rebuilt;
