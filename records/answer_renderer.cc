@@ -49,6 +49,8 @@ size_t CompressibleQuestionPrefix(const ServedZones& zones, std::string_view key
 // that large is cut at the last record that fits. A Service with thousands of ready endpoints
 // gets there.
 constexpr size_t kMaxBodySize = 65535 - kHeaderSize - 255 - 4 - kOptRecordSize;
+// The largest RR we render: owner, fixed fields, two names and the SOA timers.
+constexpr size_t kMaxRrSize = 255 + 10 + 255 + 255 + 20;
 
 struct BodyWriter {
   std::string msg;  // the message so far; bytes before body_start are placeholders
@@ -75,7 +77,10 @@ struct BodyWriter {
   // Appends one RR; false (and nothing appended) when it would make the body too large to send.
   bool Rr(std::string_view owner, const Record& r) {
     const size_t before = msg.size();
-    NameCompressor saved = names;
+    // Only a body near the limit can overflow with this RR; only then keep a way back.
+    const bool near_limit = before - body_start + kMaxRrSize > kMaxBodySize;
+    NameCompressor saved;
+    if (near_limit) saved = names;
     names.Write(owner, &msg);
     PutBe16(&msg, r.type);
     PutBe16(&msg, kClassIn);
@@ -105,6 +110,11 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   while (arena->size() % 4 != 0) arena->push_back('\0');
   const uint32_t offset = static_cast<uint32_t>(arena->size());
   EntryHeader header{static_cast<uint8_t>(key.size()), 0, zone_index, 0};
+  // A legacy name whose every record came from the legacy base is its svc twin's alias.
+  if (kind == EntryKind::kRecords && !records.empty() &&
+      std::all_of(records.begin(), records.end(), [](const Record* r) { return r->legacy; })) {
+    kind = EntryKind::kAlias;
+  }
   if (kind == EntryKind::kAlias) header.flags |= kEntryFlagAlias;
   if (kind != EntryKind::kRecords) {
     arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
@@ -139,8 +149,8 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   std::vector<TypeEntry> entries;
   std::string bodies;
   const size_t types_offset = TypesOffset(key.size());
-  // ANY is answered with the first RRset (RFC 8482 4.2): one more TypeEntry, no more bytes.
-  const size_t ntypes = types.size() + 1;
+  // ANY is answered by respond() with the first RRset (RFC 8482 4.2): no entry of its own.
+  const size_t ntypes = types.size();
   const size_t bodies_offset = types_offset + ntypes * sizeof(TypeEntry);
   for (uint16_t type : types) {
     BodyWriter w(key, compressible);
@@ -163,9 +173,6 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
     entries.push_back(t);
     bodies.append(body);
   }
-  TypeEntry any = entries.front();
-  any.qtype = kTypeAny;
-  entries.push_back(any);
   header.ntypes = static_cast<uint8_t>(entries.size());
   arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
   arena->append(key);

@@ -29,6 +29,32 @@ inline uint64_t HashFoldedName(const uint8_t* padded, size_t len) noexcept {
   return h;
 }
 
+// The same hash for a name that is not padded (control plane): whole words read in place, the
+// last partial word through a zeroed copy.
+inline uint64_t HashName(std::string_view wire) noexcept {
+  const size_t len = wire.size();
+  const size_t whole = len & ~size_t{7};
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ (len * 0xff51afd7ed558ccdULL);
+  auto mix = [&h](uint64_t w) {
+    h ^= w;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 31;
+  };
+  for (size_t i = 0; i < whole; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, wire.data() + i, 8);
+    mix(w);
+  }
+  if (whole != len) {
+    uint64_t w = 0;
+    std::memcpy(&w, wire.data() + whole, len - whole);
+    mix(w);
+  }
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 29;
+  return h;
+}
+
 // A copy of a name in a zero-padded buffer, with its hash. Control plane and tests.
 struct NameKey {
   uint8_t bytes[kNameKeyBufferSize];

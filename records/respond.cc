@@ -389,10 +389,12 @@ inline RespondResult Answer(const AnswerTable& table, ParsedQuery& pq, const uin
     }
     const uint8_t* types = entry + TypesOffset(header->key_len);
     const bool cname = (header->flags & kEntryFlagCname) != 0;
+    // ANY takes the first RRset (RFC 8482 4.2): the loop's last chance below.
+    const bool any = pq.qtype == kTypeAny;
     for (uint8_t i = 0; i < header->ntypes; ++i) {
       TypeEntry t;
       std::memcpy(&t, types + i * sizeof(TypeEntry), sizeof(t));
-      if (t.qtype != pq.qtype && !cname) continue;
+      if (t.qtype != pq.qtype && !cname && !(any && i == 0)) continue;
       const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
       if (RoundUp32(t.body_len) <= room) {
         CopyChunks(buf + pq.question_end, entry + t.body_offset, t.body_len);  // arena is padded

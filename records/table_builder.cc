@@ -191,14 +191,12 @@ void TableBuilder::MarkDirty(uint32_t shard) {
 }
 
 void TableBuilder::AddParent(const std::string& name) {
-  NameKey key(name);
-  uint32_t s = ShardOf(key.hash);
+  uint32_t s = ShardOf(HashName(name));
   if (parents_[s][name]++ == 0) MarkDirty(s);
 }
 
 void TableBuilder::DropParent(const std::string& name) {
-  NameKey key(name);
-  uint32_t s = ShardOf(key.hash);
+  uint32_t s = ShardOf(HashName(name));
   auto it = parents_[s].find(name);
   if (it == parents_[s].end()) return;
   if (--it->second == 0) {
@@ -220,15 +218,15 @@ void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
     while (j < records.size() && records[j].owner == records[i].owner) group.push_back(&records[j++]);
     const std::string& owner = records[i].owner;
     i = j;
-    NameKey key(owner);
-    uint32_t s = ShardOf(key.hash);
+    const uint64_t hash = HashName(owner);
+    uint32_t s = ShardOf(hash);
     if (only_dirty_filter && s != only_shard) continue;
     if (!work[s].active) continue;
     int zone = zones_.FindZone(owner);
     if (zone < 0) continue;
     uint32_t offset = RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords,
                                   group, &work[s].arena);
-    work[s].items.push_back(ShardWork::Item{key.hash, offset, id});
+    work[s].items.push_back(ShardWork::Item{hash, offset, id});
   }
 }
 
@@ -296,8 +294,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     ancestors.clear();
     for (size_t i = 0; i < records.size(); ++i) {
       if (i > 0 && records[i].owner == records[i - 1].owner) continue;
-      NameKey key(records[i].owner);
-      uint32_t s = ShardOf(key.hash);
+      uint32_t s = ShardOf(HashName(records[i].owner));
       if (state.shards.empty() || state.shards.back() != s) state.shards.push_back(s);
       AncestorsBelowApex(zones_, records[i].owner, &ancestors);
     }
@@ -393,11 +390,11 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     for (uint64_t v : shard->slots) distinct += v != 0;
     // Parents that have no records of their own.
     for (const auto& [name, refs] : parents_[s]) {
-      NameKey key(name);
+      const uint64_t hash = HashName(name);
       int zone = zones_.FindZone(name);
       if (zone < 0) continue;
-      size_t i = key.hash & mask;
-      const uint64_t tag = AnswerTable::TagOf(key.hash);
+      size_t i = hash & mask;
+      const uint64_t tag = AnswerTable::TagOf(hash);
       bool found = false;
       while (shard->slots[i] != 0) {
         if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == name) {

@@ -9,7 +9,9 @@
 #include <thread>
 
 #include "records/dns_constants.h"
+#include "records/name_hash.h"
 #include "records/table_publisher.h"
+#include "records/wire_name.h"
 #include "tests/records/kube_dns_cluster.h"
 #include "tests/records/responder.h"
 
@@ -222,6 +224,22 @@ TEST(TablePublisher, FreesTheOldTableOnlyAfterReadersPassAQuiescentState) {
   EXPECT_EQ(Ask(*publisher.Current(), "redis-master.default.svc.cluster.local", records::kTypeA)
                 .message.rcode,
             kRcodeNxDomain);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
+
+namespace clusterdns::testing {
+namespace {
+
+TEST(NameHash, UnpaddedAndPaddedHashesAgree) {
+  for (const char* text : {"", "a", "abcdefg", "abcdefgh", "redis-master.default.svc.cluster.local"}) {
+    std::string wire = *records::FoldedWireFromText(text);
+    for (size_t len = 0; len <= wire.size(); ++len) {
+      std::string_view prefix(wire.data(), len);
+      EXPECT_EQ(records::HashName(prefix), records::NameKey(prefix).hash) << text << " " << len;
+    }
+  }
 }
 
 }  // namespace
