@@ -84,23 +84,33 @@ NameError SkipName(const uint8_t* msg, size_t size, size_t offset, size_t* next_
 }
 
 absl::StatusOr<std::string> FoldedWireFromText(std::string_view text) {
+  const std::string_view name = text;  // for error messages
   if (!text.empty() && text.back() == '.') text.remove_suffix(1);
   std::string wire;
   wire.reserve(text.size() + 2);
-  while (!text.empty()) {
+  // After a dot another label must follow: "a.b.." has an empty last label.
+  bool more = !text.empty();
+  while (more) {
     size_t dot = text.find('.');
     std::string_view label = text.substr(0, dot);
-    if (label.empty()) return absl::InvalidArgumentError(absl::StrCat("empty label in name \"", std::string(text), "\""));
+    if (label.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("empty label in name \"", std::string(name), "\""));
+    }
     if (label.size() > kMaxLabelLength) {
       return absl::InvalidArgumentError(
           absl::StrCat("label \"", std::string(label), "\" is longer than 63 bytes"));
     }
     wire.push_back(static_cast<char>(label.size()));
     wire.append(label);
-    text = dot == std::string_view::npos ? std::string_view() : text.substr(dot + 1);
+    more = dot != std::string_view::npos;
+    if (more) text = text.substr(dot + 1);
   }
   wire.push_back('\0');
-  if (wire.size() > 255) return absl::InvalidArgumentError("name is longer than 255 bytes");
+  if (wire.size() > 255) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name \"", std::string(name), "\" is longer than 255 bytes"));
+  }
   FoldName(reinterpret_cast<uint8_t*>(wire.data()), wire.size());
   return wire;
 }

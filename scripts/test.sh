@@ -25,13 +25,24 @@ if command -v clang++-14 >/dev/null && [ "$fuzz_seconds" != 0 ]; then
   cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCDNS_FUZZ=ON -DCDNS_BENCH=OFF \
     -DCMAKE_C_COMPILER=clang-14 -DCMAKE_CXX_COMPILER=clang++-14 >/dev/null
   cmake --build build-fuzz -j"$jobs" --target fuzz_all
+  # New inputs go to build-fuzz/corpus/<name>, crash inputs to build-fuzz/artifacts/ (not the
+  # repository root); a failing fuzzer shows the end of its log and fails the run.
+  mkdir -p build-fuzz/artifacts
   for f in build-fuzz/tests/fuzz/fuzz_*; do
-    [ -x "$f" ] || continue
+    [ -f "$f" ] && [ -x "$f" ] || continue
     name=$(basename "$f")
     corpus="build-fuzz/corpus/$name"
+    log="build-fuzz/$name.log"
     mkdir -p "$corpus"
     echo "-- $name"
-    "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 "$corpus" tests/fuzz/seeds/"$name" 2>&1 | tail -n 3
+    if "$f" -max_total_time="$fuzz_seconds" -print_final_stats=1 \
+        -artifact_prefix="build-fuzz/artifacts/$name-" "$corpus" tests/fuzz/seeds/"$name" >"$log" 2>&1; then
+      grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' "$log"
+    else
+      tail -n 60 "$log"
+      echo "$name failed; the input is in build-fuzz/artifacts/, the log in $log"
+      exit 1
+    fi
   done
 fi
 echo "== all tests passed"
