@@ -75,7 +75,7 @@ inline size_t TypesOffset(size_t key_len) { return (sizeof(EntryHeader) + key_le
 // What respond() needs of a zone for a negative answer: the SOA record in the authority section,
 // owner = the zone apex as a pointer into the question.
 struct ZoneAnswerInfo {
-  uint8_t apex[256];  // folded wire name
+  uint8_t apex[256 + 8];  // folded wire name; NameEquals may read a word past its end
   uint8_t apex_len = 0;
   ZoneKind kind = ZoneKind::kCluster;
   bool pod_records = false;

@@ -158,6 +158,18 @@ inline void Parse(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
   pq->qclass = Load16(buf + name_end + 2);
   pq->question_end = static_cast<uint16_t>(name_end + 4);
   if (opcode != kOpcodeQuery) {
+    // NOTIMP still carries an OPT when the query had a well-formed one (RFC 6891 7). Other
+    // opcodes (UPDATE) may fill the answer and authority sections: step over them.
+    size_t pos = pq->question_end;
+    const uint32_t records = uint32_t{Load16(buf + 6)} + Load16(buf + 8);
+    bool readable = true;
+    for (uint32_t i = 0; i < records && readable; ++i) {
+      size_t next;
+      readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 10 <= len &&
+                 next + 10 + Load16(buf + next + 8) <= len;
+      if (readable) pos = next + 10 + Load16(buf + next + 8);
+    }
+    if (!readable || !ReadAdditional(buf, len, pos, Load16(buf + 10), pq, &pos)) pq->edns = false;
     pq->rcode = kRcodeNotImp;
     return;
   }
@@ -437,10 +449,7 @@ inline RespondResult Complete(const AnswerTable& table, ParsedQuery& pq, uint8_t
       return result;
     }
     case ParseStatus::kError:
-      if (pq.rcode != kRcodeBadVers) {
-        // FORMERR and friends carry OPT only when the OPT itself was fine.
-        if (pq.rcode == kRcodeFormErr && pq.question_end == 0) pq.edns = false;
-      }
+      // Parse left edns set only when the query's OPT was well formed.
       return Finish(pq, buf, buf_cap, options, pq.rcode, false, 0, 0, 0, 0);
     case ParseStatus::kOk:
       break;

@@ -61,7 +61,8 @@ RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, 
                       const RespondOptions& options) noexcept;
 
 // A burst: parses and hashes every query, prefetches their slots and entries, then answers them
-// (STYLE.md example 2). Same results as calling Respond() on each.
+// (STYLE.md example 2). Same results as calling Respond() on each. At most kMaxBurst jobs: the
+// caller splits larger batches (jobs past kMaxBurst get no result).
 inline constexpr size_t kMaxBurst = 32;
 struct RespondJob {
   uint8_t* buf;

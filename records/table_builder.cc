@@ -272,7 +272,12 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   for (uint32_t id : changed_ids) {
     ServiceState& state = services_[id];
     for (uint32_t s : state.shards) {
-      members_[s].erase(id);
+      auto& m = members_[s];
+      auto it = std::find(m.begin(), m.end(), id);
+      if (it != m.end()) {
+        *it = m.back();
+        m.pop_back();
+      }
       MarkDirty(s);
     }
     for (const std::string& p : state.parents) DropParent(p);
@@ -301,7 +306,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     std::sort(state.shards.begin(), state.shards.end());
     state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
     for (uint32_t s : state.shards) {
-      members_[s].insert(id);
+      members_[s].push_back(id);
       MarkDirty(s);
     }
     std::sort(ancestors.begin(), ancestors.end());

@@ -97,7 +97,9 @@ class TableBuilder {
   absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;
   absl::flat_hash_set<std::string> changed_;  // service keys changed since the last Build
 
-  std::vector<absl::flat_hash_set<uint32_t>> members_;  // per shard: ids with records there
+  // Per shard: ids with records there, each once (a Service's shard list is deduplicated), in no
+  // order. A few dozen per shard: a vector beats a hash set at that size.
+  std::vector<std::vector<uint32_t>> members_;
   std::vector<absl::flat_hash_map<std::string, uint32_t>> parents_;  // per shard: name → refs
   std::vector<Record> apex_records_;
   std::vector<uint32_t> dirty_list_;

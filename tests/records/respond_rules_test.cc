@@ -173,6 +173,27 @@ TEST_F(RespondRulesTest, OtherOpcodesAreNotImplemented) {
     EXPECT_EQ(a.message.opcode, opcode);
     EXPECT_EQ(a.result.rcode, kRcodeNotImp);
   }
+  // With an OPT, NOTIMP carries an OPT back (RFC 6891 7), also past UPDATE's other sections.
+  QueryOptions with_edns;
+  with_edns.opcode = 5;
+  with_edns.edns = true;
+  with_edns.edns_do = true;
+  Asked e = Ask(table(), kRedis, kTypeA, with_edns);
+  EXPECT_EQ(e.message.rcode, kRcodeNotImp);
+  ASSERT_TRUE(e.message.opt.has_value());
+  EXPECT_EQ(e.message.opt->rdata_text.find("do=1") != std::string::npos, true) << e.message.opt->rdata_text;
+  std::vector<uint8_t> update = BuildQuery(kRedis, kTypeA, with_edns);
+  // Move the OPT behind one update record (name, type A, class, ttl, rdlen 4, address).
+  std::vector<uint8_t> opt(update.end() - 11, update.end());
+  update.resize(update.size() - 11);
+  std::vector<uint8_t> rr = EncodeName(kRedis);
+  for (uint8_t b : {0, 1, 0, 1, 0, 0, 0, 30, 0, 4, 10, 0, 0, 1}) rr.push_back(b);
+  AppendBytes(update, rr);
+  AppendBytes(update, opt);
+  SetNscount(update, 1);
+  Asked u = AskBytes(table(), update);
+  EXPECT_EQ(u.message.rcode, kRcodeNotImp);
+  EXPECT_TRUE(u.message.opt.has_value());
   // NOTIFY without a question is still NOTIMP, not FORMERR.
   std::vector<uint8_t> notify = Header(0);
   SetFlags(notify, 4 << records::kOpcodeShift);
