@@ -6,6 +6,7 @@
 
 #include "records/compiler.h"
 #include "records/dns_constants.h"
+#include "records/name_compressor.h"
 #include "records/wire_name.h"
 
 namespace clusterdns::records {
@@ -52,27 +53,21 @@ constexpr size_t kMaxBodySize = 65535 - kHeaderSize - 255 - 4 - kOptRecordSize;
 // The largest RR we render: owner, fixed fields, two names and the SOA timers.
 constexpr size_t kMaxRrSize = 255 + 10 + 255 + 255 + 20;
 
+// Builds one body at a time; reused for every body a thread renders, so its buffers stop
+// growing after the first few entries.
 struct BodyWriter {
   std::string msg;  // the message so far; bytes before body_start are placeholders
-  size_t body_start;
+  size_t body_start = 0;
   NameCompressor names;
   uint16_t count = 0;
 
-  BodyWriter(std::string_view key, size_t compressible) {
+  void Reset(std::string_view key, size_t compressible) {
     body_start = kHeaderSize + key.size() + 4;
     msg.assign(body_start, '\0');
-    // Remember the question, but only suffixes starting before `compressible`.
-    std::string partial(key);
-    NameCompressorRemember(partial, compressible);
-  }
-  void NameCompressorRemember(const std::string& key, size_t limit) {
-    // Remember suffixes of key at offset 12 whose start < limit (NameCompressor::Remember would
-    // take them all).
-    size_t pos = 0;
-    while (pos < key.size() && key[pos] != 0 && pos < limit) {
-      names.Remember(std::string_view(key).substr(pos), kHeaderSize + pos);
-      pos += 1 + static_cast<uint8_t>(key[pos]);
-    }
+    names.Clear();
+    // The question, but only the suffixes that start before `compressible`.
+    names.Remember(key, kHeaderSize, compressible);
+    count = 0;
   }
   // Appends one RR; false (and nothing appended) when it would make the body too large to send.
   bool Rr(std::string_view owner, const Record& r) {
@@ -106,7 +101,7 @@ struct BodyWriter {
 }  // namespace
 
 uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zone_index,
-                     EntryKind kind, std::vector<const Record*> records, std::string* arena) {
+                     EntryKind kind, std::vector<const Record*>& records, std::string* arena) {
   while (arena->size() % 4 != 0) arena->push_back('\0');
   const uint32_t offset = static_cast<uint32_t>(arena->size());
   EntryHeader header{static_cast<uint8_t>(key.size()), 0, zone_index, 0};
@@ -121,13 +116,17 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
     arena->append(key);
     return offset;
   }
-  std::sort(records.begin(), records.end(),
-            [](const Record* a, const Record* b) { return *a < *b; });
+  // One Service's records arrive sorted; only names with several contributors need the sort.
+  auto less = [](const Record* a, const Record* b) { return *a < *b; };
+  if (!std::is_sorted(records.begin(), records.end(), less)) {
+    std::sort(records.begin(), records.end(), less);
+  }
   records.erase(std::unique(records.begin(), records.end(),
                             [](const Record* a, const Record* b) { return *a == *b; }),
                 records.end());
 
-  std::vector<uint16_t> types;
+  thread_local std::vector<uint16_t> types;
+  types.clear();
   for (const Record* r : records) {
     if (r->glue_for == 0 && r->type != 0 &&
         std::find(types.begin(), types.end(), r->type) == types.end()) {
@@ -146,14 +145,17 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   }
   const size_t compressible = CompressibleQuestionPrefix(zones, key, zone_index);
 
-  std::vector<TypeEntry> entries;
-  std::string bodies;
+  thread_local std::vector<TypeEntry> entries;
+  thread_local std::string bodies;
+  entries.clear();
+  bodies.clear();
   const size_t types_offset = TypesOffset(key.size());
   // ANY is answered by respond() with the first RRset (RFC 8482 4.2): no entry of its own.
   const size_t ntypes = types.size();
   const size_t bodies_offset = types_offset + ntypes * sizeof(TypeEntry);
+  thread_local BodyWriter w;
   for (uint16_t type : types) {
-    BodyWriter w(key, compressible);
+    w.Reset(key, compressible);
     for (const Record* r : records) {
       if (r->glue_for == 0 && r->type == type && !w.Rr(key, *r)) break;
     }

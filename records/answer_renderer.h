@@ -22,9 +22,9 @@ enum class EntryKind : uint8_t {
 
 // Appends the entry for `key` (folded wire) in zone `zone_index` of `zones` to `arena`, aligned to
 // 4 bytes, and returns its offset. `records` are all records owned by `key` (answers and glue),
-// in any order; they are ignored unless kind is kRecords.
+// in any order (sorted and deduplicated in place); they are ignored unless kind is kRecords.
 uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zone_index,
-                     EntryKind kind, std::vector<const Record*> records, std::string* arena);
+                     EntryKind kind, std::vector<const Record*>& records, std::string* arena);
 
 // The negative-answer info (SOA in the authority section) of every served zone.
 std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const ZoneConfig& config);

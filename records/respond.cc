@@ -222,7 +222,7 @@ inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
                             size_t body_len) {
   RespondResult result;
   result.verdict = Verdict::kReply;
-  result.rcode = rcode;
+  result.rcode = static_cast<uint8_t>(rcode);
   result.qtype = pq.qtype;
   size_t limit;
   if (options.transport == Transport::kTcp) {

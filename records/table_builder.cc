@@ -409,7 +409,8 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
         i = (i + 1) & mask;
       }
       if (found) continue;
-      uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, {},
+      std::vector<const Record*> none;
+      uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, none,
                                     &shard->arena);
       shard->slots[i] = (tag << 32) | offset;
       ++distinct;

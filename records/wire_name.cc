@@ -170,40 +170,4 @@ bool IsSubdomain(std::string_view name, std::string_view zone) {
   return pos == want && name.substr(pos) == zone;
 }
 
-void NameCompressor::Remember(std::string_view wire, size_t offset) {
-  RememberLabels(wire, offset, wire.size());
-}
-
-void NameCompressor::RememberLabels(std::string_view wire, size_t offset, size_t limit) {
-  uint16_t index = static_cast<uint16_t>(names_.size());
-  names_.emplace_back(wire);
-  size_t pos = 0;
-  while (pos < limit && pos < wire.size() && wire[pos] != 0 && offset + pos < 0x4000) {
-    known_.push_back(Known{index, static_cast<uint8_t>(pos), static_cast<uint16_t>(offset + pos)});
-    pos += 1 + static_cast<uint8_t>(wire[pos]);
-  }
-}
-
-void NameCompressor::Write(std::string_view wire, std::string* out) {
-  size_t start = out->size();
-  size_t pos = 0;
-  while (pos < wire.size() && wire[pos] != 0) {
-    std::string_view suffix = wire.substr(pos);
-    for (const Known& k : known_) {
-      std::string_view candidate = std::string_view(names_[k.name]).substr(k.start);
-      if (candidate == suffix) {
-        out->append(wire.substr(0, pos));
-        out->push_back(static_cast<char>(0xC0 | (k.offset >> 8)));
-        out->push_back(static_cast<char>(k.offset & 0xff));
-        // The labels written literally are new targets; the rest is already known.
-        if (pos > 0) RememberLabels(wire, start, pos);
-        return;
-      }
-    }
-    pos += 1 + static_cast<uint8_t>(wire[pos]);
-  }
-  out->append(wire);
-  Remember(wire, start);
-}
-
 }  // namespace clusterdns::records

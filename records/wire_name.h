@@ -1,12 +1,12 @@
 // Domain names on the wire (RFC 1035 3.1, 4.1.4): reading with every bounds check, folding to the
-// lookup key, converting to and from text, and writing with compression.
+// lookup key, and converting to and from text.
 //
 // Forms used across clusterdns:
 //   wire name   — length-prefixed labels ending in a zero byte, as in a message, uncompressed.
 //   folded name — a wire name with ASCII A–Z lowered: the lookup key. Length bytes are ≤ 63, so
 //                 they are never in 'A'..'Z' and folding the whole buffer is safe.
 //   text name   — "redis-master.default.svc.cluster.local" (no trailing dot needed).
-// Thread-safe: all functions are pure; NameCompressor is a per-message object.
+// Thread-safe: all functions are pure. Writing with compression: name_compressor.h.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,6 @@
 #include <string>
 #include <string_view>
 
-#include "absl/container/inlined_vector.h"
 #include "absl/status/statusor.h"
 
 namespace clusterdns::records {
@@ -62,33 +61,5 @@ int LabelCount(std::string_view wire);
 std::string_view StripLabels(std::string_view wire, int n);
 // True if `name` equals `zone` or is below it (both folded wire names).
 bool IsSubdomain(std::string_view name, std::string_view zone);
-
-// Writes names into a message being built, compressing against names written before (and against
-// names registered with Remember, such as the question at offset 12). Offsets are message offsets;
-// pointers are only emitted to offsets < 0x4000.
-//
-//   NameCompressor c;
-//   c.Remember(qname_folded, 12);
-//   c.Write(target_folded, &message);   // appends labels and/or a pointer
-class NameCompressor {
- public:
-  // `wire` is a folded wire name present in the message at `offset`; all its suffixes become
-  // pointer targets too.
-  void Remember(std::string_view wire, size_t offset);
-  // Appends `wire` (folded) to `out`, whose size is the current message offset.
-  void Write(std::string_view wire, std::string* out);
-
- private:
-  // Remembers the suffixes of `wire` that start before byte `limit`, with `wire` at `offset`.
-  void RememberLabels(std::string_view wire, size_t offset, size_t limit);
-
-  struct Known {
-    uint16_t name;    // index into names_
-    uint8_t start;    // suffix starts at names_[name][start]
-    uint16_t offset;  // message offset of that suffix
-  };
-  absl::InlinedVector<Known, 16> known_;
-  absl::InlinedVector<std::string, 4> names_;  // copies; addressed by index, so moves are safe
-};
 
 }  // namespace clusterdns::records

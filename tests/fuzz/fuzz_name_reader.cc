@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "records/dns_constants.h"
+#include "records/name_compressor.h"
 #include "records/wire_name.h"
 
 namespace {

@@ -1,5 +1,6 @@
 // Wire names: ReadName/SkipName on valid and hostile input, text conversion both ways, and
 // NameCompressor output checked by the independent decoder of tests/support.
+#include "records/name_compressor.h"
 #include "records/wire_name.h"
 
 #include <gmock/gmock.h>
