@@ -244,3 +244,38 @@ TEST(NameHash, UnpaddedAndPaddedHashesAgree) {
 
 }  // namespace
 }  // namespace clusterdns::testing
+
+namespace clusterdns::testing {
+namespace {
+
+// One shard holding thousands of names: probe chains cross slots whose tags and home slots
+// collide, and every name must still be found by its full key, every absent one missed.
+TEST(AnswerTable, DenseShardFindsEveryNameByItsFullKey) {
+  auto builder = ManyServices(3000, 0);
+  auto table = builder->Build();
+  ASSERT_EQ(table->shard_count(), 1u);
+  for (int i = 0; i < 3000; i += 7) {
+    std::string name = "svc-" + std::to_string(i) + ".ns.svc.cluster.local";
+    EXPECT_EQ(Ask(*table, name, records::kTypeA).message.answer.size(), 1u) << name;
+    std::string absent = "svc-" + std::to_string(i + 3000) + ".ns.svc.cluster.local";
+    EXPECT_EQ(Ask(*table, absent, records::kTypeA).message.rcode, kRcodeNxDomain) << absent;
+  }
+}
+
+// Keys that agree on the hash-derived slot and tag but differ in bytes must not match: the
+// table compares whole names, never hashes alone.
+TEST(AnswerTable, SameTagDifferentNameIsAMiss) {
+  auto builder = ManyServices(50, 0);
+  auto table = builder->Build();
+  records::NameKey present(*records::FoldedWireFromText("svc-1.ns.svc.cluster.local"));
+  ASSERT_NE(table->Find(present.hash, present.bytes, present.len), nullptr);
+  // Same hash, same length, one byte changed: only the byte compare can tell them apart.
+  records::NameKey other = present;
+  other.bytes[1] = 'x';
+  EXPECT_EQ(table->Find(present.hash, other.bytes, other.len), nullptr);
+  // Same hash, shorter key.
+  EXPECT_EQ(table->Find(present.hash, present.bytes, present.len - 1), nullptr);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
