@@ -195,7 +195,7 @@ std::string SoaTimers(const ZoneConfig& config) {
 
 void CompileService(const ServedZones& zones, const ZoneConfig& config, const Service& service,
                     absl::Span<const EndpointSlice* const> slices, std::vector<Record>* out,
-                    std::vector<std::string>* problems) {
+                    std::vector<std::string>* problems, LegacyRecords legacy) {
   std::vector<ReadyEndpoint> endpoints;
   if (service.headless && service.type != ServiceType::kExternalName) {
     endpoints = HeadlessEndpoints(service, slices);
@@ -214,14 +214,27 @@ void CompileService(const ServedZones& zones, const ZoneConfig& config, const Se
       return;
     }
     size_t problems_before = problems->size();
+    const size_t base_start = out->size();
     CompileUnderBase(zones, service, endpoints, ns_base, first_zone, &emit, problems);
     if (config.legacy_names) {
       std::string legacy_base = Child(service.ns, zone.apex);
-      // Legacy names repeat the problems already reported; keep one report per problem.
-      std::vector<std::string> ignored;
-      emit.set_legacy(true);
-      CompileUnderBase(zones, service, endpoints, legacy_base, false, &emit, &ignored);
-      emit.set_legacy(false);
+      if (legacy == LegacyRecords::kFull) {
+        // Legacy names repeat the problems already reported; keep one report per problem.
+        std::vector<std::string> ignored;
+        emit.set_legacy(true);
+        CompileUnderBase(zones, service, endpoints, legacy_base, false, &emit, &ignored);
+        emit.set_legacy(false);
+      } else {
+        // One marker per name: X.<ns>.svc.<zone> → X.<ns>.<zone>.
+        const size_t base_end = out->size();
+        for (size_t i = base_start; i < base_end; ++i) {
+          const std::string& owner = (*out)[i].owner;
+          if (owner.size() <= ns_base.size() || !owner.ends_with(ns_base)) continue;  // PTRs
+          if (i > base_start && (*out)[i - 1].owner == owner) continue;
+          std::string twin = owner.substr(0, owner.size() - ns_base.size()) + legacy_base;
+          out->push_back(Record{std::move(twin), 0, config.ttl, {}, {}, {}, {}, 0, {}, true});
+        }
+      }
     }
     if (problems->size() > problems_before && out->size() == before) return;
     first_zone = false;

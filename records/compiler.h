@@ -22,9 +22,14 @@ namespace clusterdns::records {
 // `slices` are the EndpointSlices whose service_name is this Service (only used when headless).
 // A Service that cannot be compiled (a name that is not a DNS label, an ExternalName that is not
 // a domain name) adds nothing and appends one line naming it to `problems`.
+//
+// Legacy names (config.legacy_names) come as full records (kFull, for zone text) or as one
+// marker per name (kMarkers: type 0, legacy = true) that the table turns into an alias of the
+// s.n.svc twin; compiling them fully would double the work for answers the table never stores.
+enum class LegacyRecords : uint8_t { kFull, kMarkers };
 void CompileService(const ServedZones& zones, const ZoneConfig& config, const Service& service,
                     absl::Span<const EndpointSlice* const> slices, std::vector<Record>* out,
-                    std::vector<std::string>* problems);
+                    std::vector<std::string>* problems, LegacyRecords legacy = LegacyRecords::kFull);
 
 // The records every zone has whatever the cluster holds: SOA and NS at each apex, the name
 // server's A/AAAA (ns.dns.<primary>, from config.nameserver_addresses), dns-version TXT "1.1.0"

@@ -163,7 +163,8 @@ std::vector<const EndpointSlice*> TableBuilder::SlicesOf(const std::string& serv
   return out;
 }
 
-void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out) {
+void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out,
+                           LegacyRecords legacy) {
   if (&state == &services_[0]) {
     *out = apex_records_;
     return;
@@ -171,7 +172,7 @@ void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out) 
   out->clear();
   std::vector<const EndpointSlice*> slices;
   if (state.service.headless) slices = SlicesOf(state.key);
-  CompileService(zones_, config_, state.service, slices, out, &problems_);
+  CompileService(zones_, config_, state.service, slices, out, &problems_, legacy);
   ++stats_.services_compiled;
 }
 
@@ -433,7 +434,7 @@ std::vector<Record> TableBuilder::AllRecords() {
   std::vector<Record> records;
   for (auto& [key, id] : service_ids_) {
     if (services_[id].service.name.empty()) continue;
-    Compile(services_[id], &records);
+    Compile(services_[id], &records, LegacyRecords::kFull);
     all.insert(all.end(), records.begin(), records.end());
   }
   std::sort(all.begin(), all.end());

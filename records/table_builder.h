@@ -22,6 +22,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
 #include "records/answer_table.h"
+#include "records/compiler.h"
 #include "records/model.h"
 #include "records/record.h"
 #include "records/zone_config.h"
@@ -73,7 +74,9 @@ class TableBuilder {
 
   void MarkChanged(const std::string& service_key);
   std::vector<const EndpointSlice*> SlicesOf(const std::string& service_key) const;
-  void Compile(const ServiceState& state, std::vector<Record>* out);
+  // The table wants legacy names as alias markers; AllRecords wants them in full.
+  void Compile(const ServiceState& state, std::vector<Record>* out,
+               LegacyRecords legacy = LegacyRecords::kMarkers);
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
