@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "records/answer_renderer.h"
@@ -31,6 +32,11 @@ constexpr int kMaxShardBits = 16;
 // Slots per name: load factor ≤ 0.7 keeps linear-probe chains short.
 constexpr size_t kSlotNumerator = 10;
 constexpr size_t kSlotDenominator = 7;
+// An arena starts with this many zero bytes: entry offset 0 would read as an empty slot.
+constexpr size_t kArenaHeadPadding = 4;
+// A full build uses a thread per this many Services, up to kMaxBuildThreads.
+constexpr size_t kServicesPerBuildThread = 5000;
+constexpr size_t kMaxBuildThreads = 8;
 // Readable bytes after the last entry of an arena (see respond.cc CopyChunks).
 constexpr size_t kArenaTailPadding = 32;
 
@@ -163,8 +169,8 @@ std::vector<const EndpointSlice*> TableBuilder::SlicesOf(const std::string& serv
   return out;
 }
 
-void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out,
-                           LegacyRecords legacy) {
+void TableBuilder::CompileInto(const ServiceState& state, std::vector<Record>* out,
+                               std::vector<std::string>* problems, LegacyRecords legacy) const {
   if (&state == &services_[0]) {
     *out = apex_records_;
     return;
@@ -172,7 +178,12 @@ void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out,
   out->clear();
   std::vector<const EndpointSlice*> slices;
   if (state.service.headless) slices = SlicesOf(state.key);
-  CompileService(zones_, config_, state.service, slices, out, &problems_, legacy);
+  CompileService(zones_, config_, state.service, slices, out, problems, legacy);
+}
+
+void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out,
+                           LegacyRecords legacy) {
+  CompileInto(state, out, &problems_, legacy);
   ++stats_.services_compiled;
 }
 
@@ -210,7 +221,7 @@ void TableBuilder::DropParent(const std::string& name) {
 // `only_dirty_filter`, only those in `only_shard`.
 void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
                                 bool only_dirty_filter, uint32_t only_shard,
-                                std::vector<ShardWork>& work) {
+                                std::vector<ShardWork>& work) const {
   size_t i = 0;
   std::vector<const Record*> group;
   while (i < records.size()) {
@@ -225,10 +236,49 @@ void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
     if (!work[s].active) continue;
     int zone = zones_.FindZone(owner);
     if (zone < 0) continue;
+    // Offset 0 would read as an empty slot.
+    if (work[s].arena.empty()) work[s].arena.assign(kArenaHeadPadding, '\0');
     uint32_t offset = RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords,
                                   group, &work[s].arena);
     work[s].items.push_back(ShardWork::Item{hash, offset, id});
   }
+}
+
+size_t TableBuilder::BuildThreads(size_t services) const {
+  if (services < kServicesPerBuildThread) return 1;
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::min({cores, kMaxBuildThreads, services / kServicesPerBuildThread});
+}
+
+void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
+                                    std::vector<ShardWork>& work,
+                                    std::vector<std::string>* problems) const {
+  ServiceState& state = const_cast<ServiceState&>(services_[id]);  // this id's own state only
+  CompileInto(state, records, problems, LegacyRecords::kMarkers);
+  std::vector<std::string_view> ancestors;
+  for (size_t i = 0; i < records->size(); ++i) {
+    const std::string& owner = (*records)[i].owner;
+    if (i > 0 && owner == (*records)[i - 1].owner) continue;
+    uint32_t s = ShardOf(HashName(owner));
+    if (state.shards.empty() || state.shards.back() != s) state.shards.push_back(s);
+    AncestorsBelowApex(zones_, owner, &ancestors);
+  }
+  std::sort(state.shards.begin(), state.shards.end());
+  state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
+  std::sort(ancestors.begin(), ancestors.end());
+  ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
+  for (std::string_view a : ancestors) state.parents.emplace_back(a);
+  for (uint32_t s : state.shards) work[s].active = true;
+  RenderOwners(id, *records, false, 0, work);
+}
+
+void TableBuilder::AddMembership(uint32_t id) {
+  const ServiceState& state = services_[id];
+  for (uint32_t s : state.shards) {
+    members_[s].push_back(id);
+    MarkDirty(s);
+  }
+  for (const std::string& p : state.parents) AddParent(p);
 }
 
 std::shared_ptr<const AnswerTable> TableBuilder::Build() {
@@ -285,38 +335,65 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     state.shards.clear();
     state.parents.clear();
   }
-  std::vector<Record> records;
-  std::vector<std::string_view> ancestors;
+  // Deleted Services leave; the rest are compiled and rendered, on several threads in a full
+  // build (each thread renders into shard arenas of its own, joined afterwards).
+  std::vector<uint32_t> live_ids;
+  live_ids.reserve(changed_ids.size());
   for (uint32_t id : changed_ids) {
     ServiceState& state = services_[id];
-    const bool deleted = id != 0 && state.service.name.empty();
-    if (deleted) {
+    if (id != 0 && state.service.name.empty()) {
       service_ids_.erase(state.key);
       free_ids_.push_back(id);
       state = ServiceState{};
-      continue;
+    } else {
+      live_ids.push_back(id);
     }
-    Compile(state, &records);
-    ancestors.clear();
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (i > 0 && records[i].owner == records[i - 1].owner) continue;
-      uint32_t s = ShardOf(HashName(records[i].owner));
-      if (state.shards.empty() || state.shards.back() != s) state.shards.push_back(s);
-      AncestorsBelowApex(zones_, records[i].owner, &ancestors);
-    }
-    std::sort(state.shards.begin(), state.shards.end());
-    state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
-    for (uint32_t s : state.shards) {
-      members_[s].push_back(id);
-      MarkDirty(s);
-    }
-    std::sort(ancestors.begin(), ancestors.end());
-    ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
-    for (std::string_view a : ancestors) state.parents.emplace_back(a);
-    for (const std::string& p : state.parents) AddParent(p);
-    for (uint32_t s : state.shards) work[s].active = true;
-    RenderOwners(id, records, false, 0, work);
   }
+  const size_t threads = full ? BuildThreads(live_ids.size()) : 1;
+  if (threads <= 1) {
+    std::vector<Record> records;
+    for (uint32_t id : live_ids) {
+      CompileAndRender(id, &records, work, &problems_);
+      AddMembership(id);
+    }
+    stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
+  } else {
+    std::vector<std::vector<ShardWork>> thread_work(threads);
+    std::vector<std::vector<std::string>> thread_problems(threads);
+    std::vector<std::thread> pool;
+    for (size_t t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        thread_work[t].resize(shard_count);
+        std::vector<Record> records;
+        for (size_t i = t; i < live_ids.size(); i += threads) {
+          CompileAndRender(live_ids[i], &records, thread_work[t], &thread_problems[t]);
+        }
+      });
+    }
+    for (std::thread& thread : pool) thread.join();
+    for (uint32_t id : live_ids) AddMembership(id);
+    stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
+    for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
+    // Join the threads' arenas shard by shard; entries are position-independent, only the item
+    // offsets move.
+    for (uint32_t s = 0; s < shard_count; ++s) {
+      ShardWork& into = work[s];
+      for (size_t t = 0; t < threads; ++t) {
+        ShardWork& from = thread_work[t][s];
+        if (from.items.empty()) continue;
+        if (into.arena.empty()) into.arena.assign(kArenaHeadPadding, '\0');
+        while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
+        const uint32_t shift = static_cast<uint32_t>(into.arena.size());
+        into.arena.append(from.arena);
+        for (const ShardWork::Item& item : from.items) {
+          into.items.push_back(ShardWork::Item{item.hash, item.offset + shift, item.id});
+        }
+        std::string().swap(from.arena);
+      }
+    }
+  }
+
+  std::vector<Record> records;
 
   // B: unchanged members of dirty shards.
   for (uint32_t s : dirty_list_) work[s].active = true;
@@ -339,7 +416,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     ShardWork& w = work[s];
     auto shard = std::make_shared<Shard>();
     shard->arena = std::move(w.arena);
-    if (shard->arena.empty()) shard->arena.assign(4, '\0');  // offset 0 means an empty slot
+    if (shard->arena.empty()) shard->arena.assign(kArenaHeadPadding, '\0');
     const size_t names = w.items.size() + parents_[s].size();
     size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
     shard->slots.assign(capacity, 0);

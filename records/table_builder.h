@@ -77,6 +77,17 @@ class TableBuilder {
   // The table wants legacy names as alias markers; AllRecords wants them in full.
   void Compile(const ServiceState& state, std::vector<Record>* out,
                LegacyRecords legacy = LegacyRecords::kMarkers);
+  // Thread-safe for distinct states: writes only `out` and `problems`.
+  void CompileInto(const ServiceState& state, std::vector<Record>* out,
+                   std::vector<std::string>* problems, LegacyRecords legacy) const;
+  // Compiles Service `id`, records its shards and parent names in its own state, and renders
+  // its names into `work`. Touches no state shared with other ids: full builds run it on
+  // several threads.
+  void CompileAndRender(uint32_t id, std::vector<Record>* records, std::vector<ShardWork>& work,
+                        std::vector<std::string>* problems) const;
+  // Adds Service `id`'s shards and parent names (from its state) to the shared bookkeeping.
+  void AddMembership(uint32_t id);
+  size_t BuildThreads(size_t services) const;
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
@@ -85,7 +96,7 @@ class TableBuilder {
   void AddParent(const std::string& name);
   void DropParent(const std::string& name);
   void RenderOwners(uint32_t id, const std::vector<Record>& records, bool only_dirty_filter,
-                    uint32_t only_shard, std::vector<ShardWork>& work);
+                    uint32_t only_shard, std::vector<ShardWork>& work) const;
 
   ZoneConfig config_;
   ServedZones zones_;

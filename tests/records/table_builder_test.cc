@@ -279,3 +279,28 @@ TEST(AnswerTable, SameTagDifferentNameIsAMiss) {
 
 }  // namespace
 }  // namespace clusterdns::testing
+
+namespace clusterdns::testing {
+namespace {
+
+// Big enough for a full build on several threads: every name answers, merged arenas included.
+TEST(TableBuilder, FullBuildOnSeveralThreadsAnswersEveryService) {
+  auto builder = ManyServices(12000, -1);
+  auto table = builder->Build();
+  EXPECT_EQ(builder->last_build_stats().services_compiled, 12000u);
+  for (int i = 0; i < 12000; i += 13) {
+    std::string name = "svc-" + std::to_string(i) + ".ns.svc.cluster.local";
+    Asked a = Ask(*table, name, records::kTypeA);
+    ASSERT_EQ(a.message.answer.size(), 1u) << name;
+    Asked legacy = Ask(*table, "_http._tcp.svc-" + std::to_string(i) + ".ns.cluster.local", records::kTypeSrv);
+    ASSERT_EQ(legacy.message.answer.size(), 1u) << name;
+  }
+  EXPECT_EQ(Ask(*table, "ns.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNoError);
+  builder->DeleteService("ns", "svc-5");
+  table = builder->Build();
+  EXPECT_EQ(Ask(*table, "svc-5.ns.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+  EXPECT_EQ(Ask(*table, "svc-6.ns.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
