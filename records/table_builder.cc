@@ -40,6 +40,15 @@ constexpr size_t kMaxBuildThreads = 8;
 // Readable bytes after the last entry of an arena (see respond.cc CopyChunks).
 constexpr size_t kArenaTailPadding = 32;
 
+// Runs fn(0) … fn(threads - 1) on that many threads and waits for them.
+template <typename Fn>
+void RunOnThreads(size_t threads, Fn&& fn) {
+  std::vector<std::thread> pool;
+  pool.reserve(threads);
+  for (size_t t = 0; t < threads; ++t) pool.emplace_back([&fn, t] { fn(t); });
+  for (std::thread& thread : pool) thread.join();
+}
+
 std::string ServiceKey(std::string_view ns, std::string_view name) {
   return absl::StrCat(std::string(ns), "/", std::string(name));
 }
@@ -281,6 +290,95 @@ void TableBuilder::AddMembership(uint32_t id) {
   for (const std::string& p : state.parents) AddParent(p);
 }
 
+std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
+                                                       std::vector<std::string>* problems) const {
+  std::vector<Record> records;
+  auto shard = std::make_shared<Shard>();
+  shard->arena = std::move(w.arena);
+  if (shard->arena.empty()) shard->arena.assign(kArenaHeadPadding, '\0');
+  const size_t names = w.items.size() + parents_[s].size();
+  size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
+  shard->slots.assign(capacity, 0);
+  std::vector<uint32_t> slot_item(capacity, 0);
+  const uint64_t mask = capacity - 1;
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → contributor ids
+  auto arena_key = [&](uint32_t offset) {
+    const uint8_t* e = reinterpret_cast<const uint8_t*>(shard->arena.data()) + offset;
+    return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
+  };
+  // Inserts or finds; returns the slot index and whether it was already there.
+  auto place = [&](uint64_t hash, std::string_view key, uint32_t offset, uint32_t item) {
+    size_t i = hash & mask;
+    const uint64_t tag = AnswerTable::TagOf(hash);
+    while (shard->slots[i] != 0) {
+      if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == key) {
+        return std::pair<size_t, bool>(i, true);
+      }
+      i = (i + 1) & mask;
+    }
+    shard->slots[i] = (tag << 32) | offset;
+    slot_item[i] = item;
+    return std::pair<size_t, bool>(i, false);
+  };
+  for (uint32_t n = 0; n < w.items.size(); ++n) {
+    const auto& item = w.items[n];
+    auto [slot, existed] = place(item.hash, arena_key(item.offset), item.offset, n);
+    if (existed) {
+      auto& ids = merged[slot];
+      if (ids.empty()) ids.push_back(w.items[slot_item[slot]].id);
+      ids.push_back(item.id);
+    }
+  }
+  // Names with several contributors: render again from all of them together.
+  for (auto& [slot, ids] : merged) {
+    std::string key(arena_key(static_cast<uint32_t>(shard->slots[slot])));
+    std::vector<Record> all;
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    for (uint32_t id : ids) {
+      CompileInto(services_[id], &records, problems, LegacyRecords::kMarkers);
+      for (Record& r : records) {
+        if (r.owner == key) all.push_back(std::move(r));
+      }
+    }
+    std::vector<const Record*> group;
+    for (const Record& r : all) group.push_back(&r);
+    int zone = zones_.FindZone(key);
+    uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
+                                  group, &shard->arena);
+    shard->slots[slot] = (shard->slots[slot] & 0xffffffff00000000ULL) | offset;
+  }
+  size_t distinct = 0;
+  for (uint64_t v : shard->slots) distinct += v != 0;
+  // Parents that have no records of their own.
+  for (const auto& [name, refs] : parents_[s]) {
+    const uint64_t hash = HashName(name);
+    int zone = zones_.FindZone(name);
+    if (zone < 0) continue;
+    size_t i = hash & mask;
+    const uint64_t tag = AnswerTable::TagOf(hash);
+    bool found = false;
+    while (shard->slots[i] != 0) {
+      if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == name) {
+        found = true;
+        break;
+      }
+      i = (i + 1) & mask;
+    }
+    if (found) continue;
+    std::vector<const Record*> none;
+    uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, none,
+                                  &shard->arena);
+    shard->slots[i] = (tag << 32) | offset;
+    ++distinct;
+  }
+  shard->names = static_cast<uint32_t>(distinct);
+  // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
+  shard->arena.append(kArenaTailPadding, '\0');
+  shard->arena.shrink_to_fit();
+  return shard;
+}
+
 std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   stats_ = BuildStats{};
   const size_t present = service_ids_.size();
@@ -360,18 +458,27 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   } else {
     std::vector<std::vector<ShardWork>> thread_work(threads);
     std::vector<std::vector<std::string>> thread_problems(threads);
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) {
-      pool.emplace_back([&, t] {
-        thread_work[t].resize(shard_count);
-        std::vector<Record> records;
-        for (size_t i = t; i < live_ids.size(); i += threads) {
-          CompileAndRender(live_ids[i], &records, thread_work[t], &thread_problems[t]);
+    RunOnThreads(threads, [&](size_t t) {
+      thread_work[t].resize(shard_count);
+      std::vector<Record> records;
+      for (size_t i = t; i < live_ids.size(); i += threads) {
+        CompileAndRender(live_ids[i], &records, thread_work[t], &thread_problems[t]);
+      }
+    });
+    // Membership: thread t owns the shards s with s % threads == t. Every shard is dirty in a
+    // full build already.
+    RunOnThreads(threads, [&](size_t t) {
+      for (uint32_t id : live_ids) {
+        const ServiceState& state = services_[id];
+        for (uint32_t s : state.shards) {
+          if (s % threads == t) members_[s].push_back(id);
         }
-      });
-    }
-    for (std::thread& thread : pool) thread.join();
-    for (uint32_t id : live_ids) AddMembership(id);
+        for (const std::string& p : state.parents) {
+          const uint32_t s = ShardOf(HashName(p));
+          if (s % threads == t) ++parents_[s][p];
+        }
+      }
+    });
     stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
     // Join the threads' arenas shard by shard; entries are position-independent, only the item
@@ -412,94 +519,19 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   if (!full) {
     for (size_t s = 0; s < shard_count; ++s) shards[s] = current_->shard(s);
   }
-  for (uint32_t s : dirty_list_) {
-    ShardWork& w = work[s];
-    auto shard = std::make_shared<Shard>();
-    shard->arena = std::move(w.arena);
-    if (shard->arena.empty()) shard->arena.assign(kArenaHeadPadding, '\0');
-    const size_t names = w.items.size() + parents_[s].size();
-    size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
-    shard->slots.assign(capacity, 0);
-    std::vector<uint32_t> slot_item(capacity, 0);
-    const uint64_t mask = capacity - 1;
-    absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → contributor ids
-    auto arena_key = [&](uint32_t offset) {
-      const uint8_t* e = reinterpret_cast<const uint8_t*>(shard->arena.data()) + offset;
-      return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
-    };
-    // Inserts or finds; returns the slot index and whether it was already there.
-    auto place = [&](uint64_t hash, std::string_view key, uint32_t offset, uint32_t item) {
-      size_t i = hash & mask;
-      const uint64_t tag = AnswerTable::TagOf(hash);
-      while (shard->slots[i] != 0) {
-        if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == key) {
-          return std::pair<size_t, bool>(i, true);
-        }
-        i = (i + 1) & mask;
+  if (full && threads > 1) {
+    std::vector<std::vector<std::string>> thread_problems(threads);
+    RunOnThreads(threads, [&](size_t t) {
+      for (size_t i = t; i < dirty_list_.size(); i += threads) {
+        const uint32_t s = dirty_list_[i];
+        shards[s] = FinishShard(s, work[s], &thread_problems[t]);
       }
-      shard->slots[i] = (tag << 32) | offset;
-      slot_item[i] = item;
-      return std::pair<size_t, bool>(i, false);
-    };
-    for (uint32_t n = 0; n < w.items.size(); ++n) {
-      const auto& item = w.items[n];
-      auto [slot, existed] = place(item.hash, arena_key(item.offset), item.offset, n);
-      if (existed) {
-        auto& ids = merged[slot];
-        if (ids.empty()) ids.push_back(w.items[slot_item[slot]].id);
-        ids.push_back(item.id);
-      }
-    }
-    // Names with several contributors: render again from all of them together.
-    for (auto& [slot, ids] : merged) {
-      std::string key(arena_key(static_cast<uint32_t>(shard->slots[slot])));
-      std::vector<Record> all;
-      std::sort(ids.begin(), ids.end());
-      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-      for (uint32_t id : ids) {
-        Compile(services_[id], &records);
-        for (Record& r : records) {
-          if (r.owner == key) all.push_back(std::move(r));
-        }
-      }
-      std::vector<const Record*> group;
-      for (const Record& r : all) group.push_back(&r);
-      int zone = zones_.FindZone(key);
-      uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
-                                    group, &shard->arena);
-      shard->slots[slot] = (shard->slots[slot] & 0xffffffff00000000ULL) | offset;
-    }
-    size_t distinct = 0;
-    for (uint64_t v : shard->slots) distinct += v != 0;
-    // Parents that have no records of their own.
-    for (const auto& [name, refs] : parents_[s]) {
-      const uint64_t hash = HashName(name);
-      int zone = zones_.FindZone(name);
-      if (zone < 0) continue;
-      size_t i = hash & mask;
-      const uint64_t tag = AnswerTable::TagOf(hash);
-      bool found = false;
-      while (shard->slots[i] != 0) {
-        if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == name) {
-          found = true;
-          break;
-        }
-        i = (i + 1) & mask;
-      }
-      if (found) continue;
-      std::vector<const Record*> none;
-      uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, none,
-                                    &shard->arena);
-      shard->slots[i] = (tag << 32) | offset;
-      ++distinct;
-    }
-    shard->names = static_cast<uint32_t>(distinct);
-    // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
-    shard->arena.append(kArenaTailPadding, '\0');
-    shard->arena.shrink_to_fit();
-    shards[s] = std::move(shard);
-    ++stats_.shards_rebuilt;
+    });
+    for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
+  } else {
+    for (uint32_t s : dirty_list_) shards[s] = FinishShard(s, work[s], &problems_);
   }
+  stats_.shards_rebuilt = dirty_list_.size();
   dirty_list_.clear();
   current_ = std::make_shared<const AnswerTable>(shard_bits_, std::move(shards),
                                                  MakeZoneAnswerInfo(zones_, config_), ++generation_);

@@ -88,6 +88,9 @@ class TableBuilder {
   // Adds Service `id`'s shards and parent names (from its state) to the shared bookkeeping.
   void AddMembership(uint32_t id);
   size_t BuildThreads(size_t services) const;
+  // Slots, merged names and parent entries of dirty shard `s` from its rendered work.
+  std::shared_ptr<const Shard> FinishShard(uint32_t s, ShardWork& w,
+                                           std::vector<std::string>* problems) const;
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
