@@ -83,7 +83,7 @@ TableBuilder::TableBuilder(ZoneConfig config, ServedZones zones, int shard_bits)
       shard_bits_(shard_bits < 0 ? 0 : shard_bits) {
   CompileZoneApexes(zones_, config_, &apex_records_);
   std::sort(apex_records_.begin(), apex_records_.end());
-  services_.push_back(ServiceState{"", Service{}, {}, {}});  // id 0: the zone apexes
+  services_.push_back(ServiceState{"", Service{}, {}, {}, {}});  // id 0: the zone apexes
 }
 
 void TableBuilder::MarkChanged(const std::string& service_key) {
@@ -102,7 +102,7 @@ void TableBuilder::UpsertService(Service service) {
       id = static_cast<uint32_t>(services_.size());
       services_.emplace_back();
     }
-    services_[id] = ServiceState{key, std::move(service), {}, {}};
+    services_[id] = ServiceState{key, std::move(service), {}, {}, {}};
     it = service_ids_.emplace(key, id).first;
   } else {
     services_[it->second].service = std::move(service);
@@ -276,7 +276,10 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
   state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
   std::sort(ancestors.begin(), ancestors.end());
   ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
-  for (std::string_view a : ancestors) state.parents.emplace_back(a);
+  for (std::string_view a : ancestors) {
+    state.parents.emplace_back(a);
+    state.parent_shards.push_back(ShardOf(HashName(a)));
+  }
   for (uint32_t s : state.shards) work[s].active = true;
   RenderOwners(id, *records, false, 0, work);
 }
@@ -400,6 +403,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     for (auto& state : services_) {
       state.shards.clear();
       state.parents.clear();
+      state.parent_shards.clear();
     }
     for (uint32_t s = 0; s < shard_count; ++s) MarkDirty(s);
   }
@@ -432,6 +436,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     for (const std::string& p : state.parents) DropParent(p);
     state.shards.clear();
     state.parents.clear();
+    state.parent_shards.clear();
   }
   // Deleted Services leave; the rest are compiled and rendered, on several threads in a full
   // build (each thread renders into shard arenas of its own, joined afterwards).
@@ -473,9 +478,9 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
         for (uint32_t s : state.shards) {
           if (s % threads == t) members_[s].push_back(id);
         }
-        for (const std::string& p : state.parents) {
-          const uint32_t s = ShardOf(HashName(p));
-          if (s % threads == t) ++parents_[s][p];
+        for (size_t i = 0; i < state.parents.size(); ++i) {
+          const uint32_t s = state.parent_shards[i];
+          if (s % threads == t) ++parents_[s][state.parents[i]];
         }
       }
     });

@@ -69,6 +69,7 @@ class TableBuilder {
     Service service;
     std::vector<uint32_t> shards;      // shards its records are in, as of the last Build
     std::vector<std::string> parents;  // parent names it holds a reference on
+    std::vector<uint32_t> parent_shards;  // the shard of each of `parents`
   };
   struct ShardWork;  // a shard being rebuilt (table_builder.cc)
 

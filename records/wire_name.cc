@@ -164,10 +164,12 @@ std::string_view StripLabels(std::string_view wire, int n) {
 
 bool IsSubdomain(std::string_view name, std::string_view zone) {
   if (zone.size() > name.size()) return false;
-  size_t pos = 0;
   size_t want = name.size() - zone.size();
+  // The bytes first (cheap and usually decisive), then the label boundary.
+  if (name.substr(want) != zone) return false;
+  size_t pos = 0;
   while (pos < want) pos += 1 + static_cast<uint8_t>(name[pos]);
-  return pos == want && name.substr(pos) == zone;
+  return pos == want;
 }
 
 }  // namespace clusterdns::records
