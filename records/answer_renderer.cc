@@ -191,6 +191,7 @@ std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const Z
     ZoneAnswerInfo info;
     info.apex_len = static_cast<uint8_t>(zone.apex.size());
     std::memcpy(info.apex, zone.apex.data(), zone.apex.size());
+    if (zone.apex.size() >= 8) std::memcpy(&info.apex_tail, zone.apex.data() + zone.apex.size() - 8, 8);
     info.kind = zone.kind;
     info.pod_records = zone.pod_records;
     info.legacy_names = config.legacy_names && zone.kind == ZoneKind::kCluster;

@@ -2,6 +2,9 @@
 #include "records/answer_table.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdlib>
+#include <cstring>
 
 namespace clusterdns::records {
 
@@ -19,10 +22,31 @@ AnswerTable::AnswerTable(int shard_bits, std::vector<std::shared_ptr<const Shard
   refs_.reserve(shards_.size());
   for (const auto& shard : shards_) {
     refs_.push_back(shard->ref());
-    names_ += shard->names;
+    names_ += shard->names();
     bytes_ += shard->bytes();
   }
   bytes_ += refs_.size() * sizeof(ShardRef) + shards_.size() * sizeof(Shard);
+}
+
+std::shared_ptr<const Shard> Shard::Make(const std::vector<uint64_t>& slots,
+                                         std::string_view arena, uint32_t names) {
+  auto shard = std::make_shared<Shard>();
+  shard->capacity_ = slots.size();
+  shard->arena_size_ = arena.size();
+  shard->names_ = names;
+  const size_t words = slots.size() + (arena.size() + 7) / 8;
+  shard->block_.reset(new uint64_t[words]);
+  std::memcpy(shard->block_.get(), slots.data(), slots.size() * sizeof(uint64_t));
+  std::memcpy(shard->block_.get() + slots.size(), arena.data(), arena.size());
+  return shard;
+}
+
+ShardRef Shard::ref() const {
+  const uint64_t address = reinterpret_cast<uintptr_t>(block_.get());
+  // User-space addresses fit 56 bits on every x86-64 and arm64 configuration we run on; the
+  // top byte carries log2 of the slot count.
+  if (address & ~ShardRef::kAddressMask) std::abort();
+  return ShardRef{address | (static_cast<uint64_t>(std::countr_zero(capacity_)) << 56)};
 }
 
 }  // namespace clusterdns::records

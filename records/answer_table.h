@@ -5,8 +5,9 @@
 //
 // Layout (all of it read-only once built):
 //   shard index = top `shard_bits` bits of HashFoldedName(name)
-//   ShardRef    = {slots, arena, mask}, one per shard, in one array (the first cache miss)
-//   slots       = open addressing, linear probing; a slot is (tag << 32) | entry offset, 0 = empty
+//   ShardRef    = one word per shard: the shard block's address and its slot count
+//   shard block = slots (open addressing, linear probing; a slot is (tag << 32) | entry offset,
+//                 0 = empty), then the arena
 //   arena entry = EntryHeader, the folded name, padding to 4, TypeEntry[ntypes], bodies
 // A body is everything after the question of a response message: answer, authority and
 // additional records, whose names are compressed against the question at offset 12. Because
@@ -19,6 +20,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "records/name_hash.h"
@@ -77,6 +79,7 @@ inline size_t TypesOffset(size_t key_len) { return (sizeof(EntryHeader) + key_le
 struct ZoneAnswerInfo {
   uint8_t apex[256 + 8];  // folded wire name; NameEquals may read a word past its end
   uint8_t apex_len = 0;
+  uint64_t apex_tail = 0;  // the apex's last 8 bytes when it has at least 8 (a quick reject)
   ZoneKind kind = ZoneKind::kCluster;
   bool pod_records = false;
   bool legacy_names = false;
@@ -87,23 +90,38 @@ struct ZoneAnswerInfo {
   uint16_t soa_pointer_pos[3] = {};
 };
 
+// The hot-path handle of a shard: one word, so the array of them (8 bytes a shard) stays in L2.
+// It packs the address of the shard's block (slots, then arena) with log2 of the slot count.
 struct ShardRef {
-  const uint64_t* slots;
-  const uint8_t* arena;
-  uint32_t mask;
-  uint32_t names;
-};
+  uint64_t packed;
 
-// One shard's memory. Built by ShardWriter (table_builder.cc).
-struct Shard {
-  std::vector<uint64_t> slots;
-  std::string arena;
-  uint32_t names = 0;
-  ShardRef ref() const {
-    return ShardRef{slots.data(), reinterpret_cast<const uint8_t*>(arena.data()),
-                    static_cast<uint32_t>(slots.size() - 1), names};
+  static constexpr uint64_t kAddressMask = (uint64_t{1} << 56) - 1;
+  const uint64_t* slots() const noexcept {
+    return reinterpret_cast<const uint64_t*>(packed & kAddressMask);
   }
-  size_t bytes() const { return slots.size() * sizeof(uint64_t) + arena.size(); }
+  uint64_t mask() const noexcept { return (uint64_t{1} << (packed >> 56)) - 1; }
+  const uint8_t* arena() const noexcept {
+    return reinterpret_cast<const uint8_t*>(slots() + mask() + 1);
+  }
+};
+static_assert(sizeof(ShardRef) == 8);
+
+// One shard's memory: a power-of-two array of slots followed by the arena, in one block. Built by
+// TableBuilder; immutable and shared by every table that did not rebuild it.
+class Shard {
+ public:
+  // Copies `slots` (size a power of two) and `arena` into one block.
+  static std::shared_ptr<const Shard> Make(const std::vector<uint64_t>& slots,
+                                           std::string_view arena, uint32_t names);
+  ShardRef ref() const;
+  uint32_t names() const { return names_; }
+  size_t bytes() const { return capacity_ * sizeof(uint64_t) + arena_size_; }
+
+ private:
+  std::unique_ptr<uint64_t[]> block_;
+  size_t capacity_ = 0;
+  size_t arena_size_ = 0;
+  uint32_t names_ = 0;
 };
 
 class AnswerTable {
@@ -122,23 +140,26 @@ class AnswerTable {
   }
   const ShardRef& shard_ref(size_t index) const noexcept { return refs_[index]; }
   static const uint64_t* SlotFor(const ShardRef& shard, uint64_t hash) noexcept {
-    return &shard.slots[hash & shard.mask];
+    return &shard.slots()[hash & shard.mask()];
   }
   static uint32_t TagOf(uint64_t hash) noexcept { return static_cast<uint32_t>(hash >> 20); }
   static const uint8_t* FindInShard(const ShardRef& shard, uint64_t hash, const uint8_t* key,
                                     size_t key_len) noexcept {
     const uint32_t tag = TagOf(hash);
-    size_t i = hash & shard.mask;
+    const uint64_t* slots = shard.slots();
+    const uint64_t mask = shard.mask();
+    const uint8_t* arena = reinterpret_cast<const uint8_t*>(slots + mask + 1);
+    size_t i = hash & mask;
     while (true) {
-      const uint64_t slot = shard.slots[i];
+      const uint64_t slot = slots[i];
       if (slot == 0) return nullptr;
       if (static_cast<uint32_t>(slot >> 32) == tag) {
-        const uint8_t* entry = shard.arena + static_cast<uint32_t>(slot);
+        const uint8_t* entry = arena + static_cast<uint32_t>(slot);
         if (entry[0] == key_len && NameEquals(entry + sizeof(EntryHeader), key, key_len)) {
           return entry;
         }
       }
-      i = (i + 1) & shard.mask;
+      i = (i + 1) & mask;
     }
   }
 
@@ -186,9 +207,9 @@ struct EntryView {
 template <typename Fn>
 void ForEachEntry(const AnswerTable& table, Fn&& fn) {
   for (size_t s = 0; s < table.shard_count(); ++s) {
-    const ShardRef& ref = table.shard_ref(s);
-    for (size_t i = 0; i <= ref.mask; ++i) {
-      if (ref.slots[i] != 0) fn(EntryView{ref.arena + static_cast<uint32_t>(ref.slots[i])});
+    const ShardRef ref = table.shard_ref(s);
+    for (size_t i = 0; i <= ref.mask(); ++i) {
+      if (ref.slots()[i] != 0) fn(EntryView{ref.arena() + static_cast<uint32_t>(ref.slots()[i])});
     }
   }
 }

@@ -292,9 +292,13 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
 
 // The zone containing the question name, by suffix on label boundaries; -1 if none.
 inline int FindZone(const AnswerTable& table, const ParsedQuery& pq) {
+  uint64_t key_tail = 0;
+  if (pq.key_len >= 8) std::memcpy(&key_tail, pq.key + pq.key_len - 8, 8);
   for (uint8_t z : table.zone_search_order()) {
     const ZoneAnswerInfo& zone = table.zone(z);
     if (zone.apex_len > pq.key_len) continue;
+    // The last eight bytes tell zones apart ("\5local\0" against "\4arpa\0") in one compare.
+    if (zone.apex_len >= 8 && zone.apex_tail != key_tail) continue;
     const size_t start = pq.key_len - zone.apex_len;
     if (!(pq.label_starts[start >> 6] & (uint64_t{1} << (start & 63)))) continue;
     // zone.apex has room past apex_len; pq.key is zero-padded.
@@ -473,11 +477,11 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
   // Reads query i's first slot (prefetched earlier) and, on a tag match, prefetches its entry.
   auto prefetch_entry = [&](size_t i) {
     if (pq[i].status != ParseStatus::kOk) return;
-    const ShardRef& shard = table.shard_ref(table.ShardIndex(pq[i].hash));
+    const ShardRef shard = table.shard_ref(table.ShardIndex(pq[i].hash));
     const uint64_t slot = *AnswerTable::SlotFor(shard, pq[i].hash);
     if (slot != 0 && static_cast<uint32_t>(slot >> 32) == AnswerTable::TagOf(pq[i].hash)) {
       // The key, the type table and the first bodies span the first three cache lines.
-      const uint8_t* entry = shard.arena + static_cast<uint32_t>(slot);
+      const uint8_t* entry = shard.arena() + static_cast<uint32_t>(slot);
       __builtin_prefetch(entry);
       __builtin_prefetch(entry + 64);
       __builtin_prefetch(entry + 128);
@@ -489,7 +493,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
   for (size_t i = 0; i < n; ++i) {
     Parse(jobs[i].buf, jobs[i].len, jobs[i].cap, &pq[i]);
     if (pq[i].status == ParseStatus::kOk) {
-      const ShardRef& shard = table.shard_ref(table.ShardIndex(pq[i].hash));
+      const ShardRef shard = table.shard_ref(table.ShardIndex(pq[i].hash));
       __builtin_prefetch(AnswerTable::SlotFor(shard, pq[i].hash));
     }
     if (i >= kEntryPrefetchDistance) prefetch_entry(i - kEntryPrefetchDistance);

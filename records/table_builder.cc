@@ -296,30 +296,29 @@ void TableBuilder::AddMembership(uint32_t id) {
 std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
                                                        std::vector<std::string>* problems) const {
   std::vector<Record> records;
-  auto shard = std::make_shared<Shard>();
-  shard->arena = std::move(w.arena);
-  if (shard->arena.empty()) shard->arena.assign(kArenaHeadPadding, '\0');
+  std::string arena = std::move(w.arena);
+  if (arena.empty()) arena.assign(kArenaHeadPadding, '\0');
   const size_t names = w.items.size() + parents_[s].size();
   size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
-  shard->slots.assign(capacity, 0);
+  std::vector<uint64_t> slots(capacity, 0);
   std::vector<uint32_t> slot_item(capacity, 0);
   const uint64_t mask = capacity - 1;
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → contributor ids
   auto arena_key = [&](uint32_t offset) {
-    const uint8_t* e = reinterpret_cast<const uint8_t*>(shard->arena.data()) + offset;
+    const uint8_t* e = reinterpret_cast<const uint8_t*>(arena.data()) + offset;
     return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
   };
   // Inserts or finds; returns the slot index and whether it was already there.
   auto place = [&](uint64_t hash, std::string_view key, uint32_t offset, uint32_t item) {
     size_t i = hash & mask;
     const uint64_t tag = AnswerTable::TagOf(hash);
-    while (shard->slots[i] != 0) {
-      if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == key) {
+    while (slots[i] != 0) {
+      if ((slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(slots[i])) == key) {
         return std::pair<size_t, bool>(i, true);
       }
       i = (i + 1) & mask;
     }
-    shard->slots[i] = (tag << 32) | offset;
+    slots[i] = (tag << 32) | offset;
     slot_item[i] = item;
     return std::pair<size_t, bool>(i, false);
   };
@@ -334,7 +333,7 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
   }
   // Names with several contributors: render again from all of them together.
   for (auto& [slot, ids] : merged) {
-    std::string key(arena_key(static_cast<uint32_t>(shard->slots[slot])));
+    std::string key(arena_key(static_cast<uint32_t>(slots[slot])));
     std::vector<Record> all;
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
@@ -348,11 +347,11 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
     for (const Record& r : all) group.push_back(&r);
     int zone = zones_.FindZone(key);
     uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
-                                  group, &shard->arena);
-    shard->slots[slot] = (shard->slots[slot] & 0xffffffff00000000ULL) | offset;
+                                  group, &arena);
+    slots[slot] = (slots[slot] & 0xffffffff00000000ULL) | offset;
   }
   size_t distinct = 0;
-  for (uint64_t v : shard->slots) distinct += v != 0;
+  for (uint64_t v : slots) distinct += v != 0;
   // Parents that have no records of their own.
   for (const auto& [name, refs] : parents_[s]) {
     const uint64_t hash = HashName(name);
@@ -361,8 +360,8 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
     size_t i = hash & mask;
     const uint64_t tag = AnswerTable::TagOf(hash);
     bool found = false;
-    while (shard->slots[i] != 0) {
-      if ((shard->slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(shard->slots[i])) == name) {
+    while (slots[i] != 0) {
+      if ((slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(slots[i])) == name) {
         found = true;
         break;
       }
@@ -371,15 +370,14 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
     if (found) continue;
     std::vector<const Record*> none;
     uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, none,
-                                  &shard->arena);
-    shard->slots[i] = (tag << 32) | offset;
+                                  &arena);
+    slots[i] = (tag << 32) | offset;
     ++distinct;
   }
-  shard->names = static_cast<uint32_t>(distinct);
+  const uint32_t names_in_shard = static_cast<uint32_t>(distinct);
   // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
-  shard->arena.append(kArenaTailPadding, '\0');
-  shard->arena.shrink_to_fit();
-  return shard;
+  arena.append(kArenaTailPadding, '\0');
+  return Shard::Make(slots, arena, names_in_shard);
 }
 
 std::shared_ptr<const AnswerTable> TableBuilder::Build() {
