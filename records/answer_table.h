@@ -203,6 +203,19 @@ struct EntryView {
   const uint8_t* body(const TypeEntry& t) const { return base + t.body_offset; }
 };
 
+// Bytes an entry takes in its arena: header, key, type table and bodies.
+inline size_t EntrySize(const uint8_t* entry) {
+  const EntryView view{entry};
+  const size_t ntypes = view.header()->ntypes;
+  if (ntypes == 0) return sizeof(EntryHeader) + view.header()->key_len;
+  size_t end = TypesOffset(view.header()->key_len) + ntypes * sizeof(TypeEntry);
+  for (size_t i = 0; i < ntypes; ++i) {
+    const TypeEntry t = view.type(i);
+    if (t.body_offset + t.body_len > end) end = t.body_offset + t.body_len;
+  }
+  return end;
+}
+
 // Calls fn(EntryView) for every entry of every shard (control plane; order unspecified).
 template <typename Fn>
 void ForEachEntry(const AnswerTable& table, Fn&& fn) {

@@ -1,10 +1,12 @@
 // TableBuilder: membership bookkeeping and shard rebuilds. See table_builder.h for the contract.
 //
-// Bookkeeping per shard: which Services have records there (members_) and which parent names
-// live there with how many references (parents_). A Build then:
-//   A. compiles every changed Service once, moves its membership, and renders its names straight
+// Bookkeeping: per Service, the shards its names are in and its parent names; per shard, the
+// parent names there with how many references (parents_) and which Service gave each entry
+// (shard_items_). A Build then:
+//   A. compiles every changed Service once, moves its bookkeeping, and renders its names straight
 //      into the arenas of the (now dirty) shards they fall in;
-//   B. compiles the unchanged members of dirty shards and renders their names in those shards;
+//   B. copies into each dirty shard the entries of the previous one whose contributors did not
+//      change (a memcpy, no compile), and renders names shared with a changed Service again;
 //   C. finishes each dirty shard: slot array, names with several contributors re-rendered
 //      together, parents without records of their own added as empty entries.
 // A full build is the case where everything changed: each Service is compiled exactly once and
@@ -56,11 +58,7 @@ std::string ServiceKey(std::string_view ns, std::string_view name) {
 }  // namespace
 
 struct TableBuilder::ShardWork {
-  struct Item {
-    uint64_t hash;
-    uint32_t offset;
-    uint32_t id;
-  };
+  using Item = ShardItem;
   bool active = false;
   std::string arena;
   std::vector<Item> items;
@@ -226,6 +224,21 @@ void TableBuilder::DropParent(const std::string& name) {
   }
 }
 
+// Renders the one name `key` of Service `id` (records sorted by owner) into `w`.
+void TableBuilder::RenderOwner(uint32_t id, const std::vector<Record>& records,
+                               std::string_view key, uint64_t hash, ShardWork& w) const {
+  std::vector<const Record*> group;
+  for (const Record& r : records) {
+    if (r.owner == key) group.push_back(&r);
+  }
+  if (group.empty()) return;
+  int zone = zones_.FindZone(key);
+  if (zone < 0) return;
+  uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
+                                group, &w.arena);
+  w.items.push_back(ShardWork::Item{hash, offset, id});
+}
+
 // Renders the names of `records` (sorted by owner) into the active shards of `work`; with
 // `only_dirty_filter`, only those in `only_shard`.
 void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
@@ -287,7 +300,6 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
 void TableBuilder::AddMembership(uint32_t id) {
   const ServiceState& state = services_[id];
   for (uint32_t s : state.shards) {
-    members_[s].push_back(id);
     MarkDirty(s);
   }
   for (const std::string& p : state.parents) AddParent(p);
@@ -303,7 +315,7 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
   std::vector<uint64_t> slots(capacity, 0);
   std::vector<uint32_t> slot_item(capacity, 0);
   const uint64_t mask = capacity - 1;
-  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → contributor ids
+  absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → item indices
   auto arena_key = [&](uint32_t offset) {
     const uint8_t* e = reinterpret_cast<const uint8_t*>(arena.data()) + offset;
     return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
@@ -326,15 +338,17 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
     const auto& item = w.items[n];
     auto [slot, existed] = place(item.hash, arena_key(item.offset), item.offset, n);
     if (existed) {
-      auto& ids = merged[slot];
-      if (ids.empty()) ids.push_back(w.items[slot_item[slot]].id);
-      ids.push_back(item.id);
+      auto& indices = merged[slot];
+      if (indices.empty()) indices.push_back(slot_item[slot]);
+      indices.push_back(n);
     }
   }
   // Names with several contributors: render again from all of them together.
-  for (auto& [slot, ids] : merged) {
+  for (auto& [slot, indices] : merged) {
     std::string key(arena_key(static_cast<uint32_t>(slots[slot])));
     std::vector<Record> all;
+    std::vector<uint32_t> ids;
+    for (uint32_t index : indices) ids.push_back(w.items[index].id);
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     for (uint32_t id : ids) {
@@ -349,9 +363,11 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
     uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
                                   group, &arena);
     slots[slot] = (slots[slot] & 0xffffffff00000000ULL) | offset;
+    for (uint32_t index : indices) w.items[index].offset = offset;
   }
   size_t distinct = 0;
   for (uint64_t v : slots) distinct += v != 0;
+  // Leave w.items naming the entries the slots point to (the next build copies them from here).
   // Parents that have no records of their own.
   for (const auto& [name, refs] : parents_[s]) {
     const uint64_t hash = HashName(name);
@@ -396,7 +412,6 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   dirty_.assign(shard_count, false);
   dirty_list_.clear();
   if (full) {
-    members_.assign(shard_count, {});
     parents_.assign(shard_count, {});
     for (auto& state : services_) {
       state.shards.clear();
@@ -422,15 +437,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   // rendering: a shard must be active before names are rendered into it.
   for (uint32_t id : changed_ids) {
     ServiceState& state = services_[id];
-    for (uint32_t s : state.shards) {
-      auto& m = members_[s];
-      auto it = std::find(m.begin(), m.end(), id);
-      if (it != m.end()) {
-        *it = m.back();
-        m.pop_back();
-      }
-      MarkDirty(s);
-    }
+    for (uint32_t s : state.shards) MarkDirty(s);
     for (const std::string& p : state.parents) DropParent(p);
     state.shards.clear();
     state.parents.clear();
@@ -468,14 +475,11 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
         CompileAndRender(live_ids[i], &records, thread_work[t], &thread_problems[t]);
       }
     });
-    // Membership: thread t owns the shards s with s % threads == t. Every shard is dirty in a
-    // full build already.
+    // Parent references: thread t owns the shards s with s % threads == t. Every shard is dirty
+    // in a full build already.
     RunOnThreads(threads, [&](size_t t) {
       for (uint32_t id : live_ids) {
         const ServiceState& state = services_[id];
-        for (uint32_t s : state.shards) {
-          if (s % threads == t) members_[s].push_back(id);
-        }
         for (size_t i = 0; i < state.parents.size(); ++i) {
           const uint32_t s = state.parent_shards[i];
           if (s % threads == t) ++parents_[s][state.parents[i]];
@@ -503,16 +507,48 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     }
   }
 
-  std::vector<Record> records;
-
-  // B: unchanged members of dirty shards.
+  // B: what the dirty shards keep. An entry whose contributors all stayed the same is copied
+  // from the previous shard as it is; a name shared with a changed Service is rendered again from
+  // its unchanged contributors here and merged in C.
   for (uint32_t s : dirty_list_) work[s].active = true;
   if (!full) {
+    absl::flat_hash_map<uint32_t, std::vector<Record>> compiled;  // unchanged ids, this build
     for (uint32_t s : dirty_list_) {
-      for (uint32_t id : members_[s]) {
-        if (changed_set.contains(id)) continue;
-        Compile(services_[id], &records);
-        RenderOwners(id, records, true, s, work);
+      std::vector<ShardWork::Item>& old_items = shard_items_[s];
+      if (old_items.empty()) continue;
+      const uint8_t* old_arena = current_->shard_ref(s).arena();
+      ShardWork& w = work[s];
+      if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');
+      size_t i = 0;
+      while (i < old_items.size()) {
+        size_t j = i;
+        bool any_changed = false;
+        while (j < old_items.size() && old_items[j].offset == old_items[i].offset) {
+          any_changed |= changed_set.contains(old_items[j].id);
+          ++j;
+        }
+        const uint8_t* entry = old_arena + old_items[i].offset;
+        if (!any_changed) {
+          while (w.arena.size() % 4 != 0) w.arena.push_back('\0');
+          const uint32_t offset = static_cast<uint32_t>(w.arena.size());
+          w.arena.append(reinterpret_cast<const char*>(entry), EntrySize(entry));
+          for (size_t k = i; k < j; ++k) {
+            w.items.push_back(ShardWork::Item{old_items[k].hash, offset, old_items[k].id});
+          }
+        } else {
+          const std::string_view key = EntryView{entry}.key();
+          for (size_t k = i; k < j; ++k) {
+            const uint32_t id = old_items[k].id;
+            if (changed_set.contains(id)) continue;
+            auto it = compiled.find(id);
+            if (it == compiled.end()) {
+              it = compiled.emplace(id, std::vector<Record>()).first;
+              Compile(services_[id], &it->second);
+            }
+            RenderOwner(id, it->second, key, old_items[k].hash, w);
+          }
+        }
+        i = j;
       }
     }
   }
@@ -533,6 +569,17 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
   } else {
     for (uint32_t s : dirty_list_) shards[s] = FinishShard(s, work[s], &problems_);
+  }
+  if (full) shard_items_.assign(shard_count, {});
+  for (uint32_t s : dirty_list_) {
+    auto by_offset = [](const ShardWork::Item& a, const ShardWork::Item& b) {
+      return a.offset < b.offset;
+    };
+    auto& items = work[s].items;
+    if (!std::is_sorted(items.begin(), items.end(), by_offset)) {
+      std::sort(items.begin(), items.end(), by_offset);
+    }
+    shard_items_[s] = std::move(work[s].items);
   }
   stats_.shards_rebuilt = dirty_list_.size();
   dirty_list_.clear();

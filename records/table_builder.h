@@ -86,9 +86,11 @@ class TableBuilder {
   // several threads.
   void CompileAndRender(uint32_t id, std::vector<Record>* records, std::vector<ShardWork>& work,
                         std::vector<std::string>* problems) const;
-  // Adds Service `id`'s shards and parent names (from its state) to the shared bookkeeping.
+  // Marks Service `id`'s shards dirty and adds its parent names' references (from its state).
   void AddMembership(uint32_t id);
   size_t BuildThreads(size_t services) const;
+  void RenderOwner(uint32_t id, const std::vector<Record>& records, std::string_view key,
+                   uint64_t hash, ShardWork& w) const;
   // Slots, merged names and parent entries of dirty shard `s` from its rendered work.
   std::shared_ptr<const Shard> FinishShard(uint32_t s, ShardWork& w,
                                            std::vector<std::string>* problems) const;
@@ -115,10 +117,15 @@ class TableBuilder {
   absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;
   absl::flat_hash_set<std::string> changed_;  // service keys changed since the last Build
 
-  // Per shard: ids with records there, each once (a Service's shard list is deduplicated), in no
-  // order. A few dozen per shard: a vector beats a hash set at that size.
-  std::vector<std::vector<uint32_t>> members_;
   std::vector<absl::flat_hash_map<std::string, uint32_t>> parents_;  // per shard: name → refs
+  // Per shard, as of the last Build: each entry that came from Services (not parent entries),
+  // once per contributor, by offset. A rebuild copies the entries of unchanged contributors.
+  struct ShardItem {
+    uint64_t hash;
+    uint32_t offset;
+    uint32_t id;
+  };
+  std::vector<std::vector<ShardItem>> shard_items_;
   std::vector<Record> apex_records_;
   std::vector<uint32_t> dirty_list_;
   std::vector<bool> dirty_;
