@@ -59,6 +59,8 @@ std::string ServiceKey(std::string_view ns, std::string_view name) {
 
 struct TableBuilder::ShardWork {
   using Item = ShardItem;
+  std::vector<uint64_t> slots;  // filled by FinishShard
+  uint32_t names = 0;
   bool active = false;
   std::string arena;
   std::vector<Item> items;
@@ -305,8 +307,7 @@ void TableBuilder::AddMembership(uint32_t id) {
   for (const std::string& p : state.parents) AddParent(p);
 }
 
-std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
-                                                       std::vector<std::string>* problems) const {
+void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const {
   std::vector<Record> records;
   std::string arena = std::move(w.arena);
   if (arena.empty()) arena.assign(kArenaHeadPadding, '\0');
@@ -393,7 +394,9 @@ std::shared_ptr<const Shard> TableBuilder::FinishShard(uint32_t s, ShardWork& w,
   const uint32_t names_in_shard = static_cast<uint32_t>(distinct);
   // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
   arena.append(kArenaTailPadding, '\0');
-  return Shard::Make(slots, arena, names_in_shard);
+  w.slots = std::move(slots);
+  w.arena = std::move(arena);
+  w.names = names_in_shard;
 }
 
 std::shared_ptr<const AnswerTable> TableBuilder::Build() {
@@ -563,12 +566,20 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     RunOnThreads(threads, [&](size_t t) {
       for (size_t i = t; i < dirty_list_.size(); i += threads) {
         const uint32_t s = dirty_list_[i];
-        shards[s] = FinishShard(s, work[s], &thread_problems[t]);
+        FinishShard(s, work[s], &thread_problems[t]);
       }
     });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
   } else {
-    for (uint32_t s : dirty_list_) shards[s] = FinishShard(s, work[s], &problems_);
+    for (uint32_t s : dirty_list_) FinishShard(s, work[s], &problems_);
+  }
+  // The shard blocks are allocated here, on the builder's thread: glibc puts other threads'
+  // allocations in arenas that transparent huge pages do not back, and a table in 4 KB pages
+  // misses the TLB on nearly every lookup.
+  for (uint32_t s : dirty_list_) {
+    shards[s] = Shard::Make(work[s].slots, work[s].arena, work[s].names);
+    std::vector<uint64_t>().swap(work[s].slots);
+    std::string().swap(work[s].arena);
   }
   if (full) shard_items_.assign(shard_count, {});
   for (uint32_t s : dirty_list_) {

@@ -91,9 +91,8 @@ class TableBuilder {
   size_t BuildThreads(size_t services) const;
   void RenderOwner(uint32_t id, const std::vector<Record>& records, std::string_view key,
                    uint64_t hash, ShardWork& w) const;
-  // Slots, merged names and parent entries of dirty shard `s` from its rendered work.
-  std::shared_ptr<const Shard> FinishShard(uint32_t s, ShardWork& w,
-                                           std::vector<std::string>* problems) const;
+  // Slots, merged names and parent entries of dirty shard `s`, left in `w` (slots, arena, names).
+  void FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const;
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
