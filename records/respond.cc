@@ -474,33 +474,46 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
                   const RespondOptions& options) noexcept {
   if (n > kMaxBurst) n = kMaxBurst;
   ParsedQuery pq[kMaxBurst];
-  // Reads query i's first slot (prefetched earlier) and, on a tag match, prefetches its entry.
-  auto prefetch_entry = [&](size_t i) {
-    if (pq[i].status != ParseStatus::kOk) return;
-    const ShardRef shard = table.shard_ref(table.ShardIndex(pq[i].hash));
-    const uint64_t slot = *AnswerTable::SlotFor(shard, pq[i].hash);
-    if (slot != 0 && static_cast<uint32_t>(slot >> 32) == AnswerTable::TagOf(pq[i].hash)) {
-      // The key, the type table and the first bodies span the first three cache lines.
-      const uint8_t* entry = shard.arena() + static_cast<uint32_t>(slot);
-      __builtin_prefetch(entry);
-      __builtin_prefetch(entry + 64);
-      __builtin_prefetch(entry + 128);
-    }
-  };
-  // Pass 1: parse and hash each query and prefetch its slot; kEntryPrefetchDistance queries
-  // later its slot has arrived, and its entry is prefetched. Pass 2 then answers from cache.
-  constexpr size_t kEntryPrefetchDistance = 8;
+  ShardRef shards[kMaxBurst];
+  // Four passes, each issuing the next level of loads for the whole burst before any of them is
+  // needed: the misses of one level overlap each other instead of the work of the next query.
+  // A: parse and hash; prefetch the shard handle.
   for (size_t i = 0; i < n; ++i) {
     Parse(jobs[i].buf, jobs[i].len, jobs[i].cap, &pq[i]);
     if (pq[i].status == ParseStatus::kOk) {
-      const ShardRef shard = table.shard_ref(table.ShardIndex(pq[i].hash));
-      __builtin_prefetch(AnswerTable::SlotFor(shard, pq[i].hash));
+      __builtin_prefetch(&table.shard_ref(table.ShardIndex(pq[i].hash)));
     }
-    if (i >= kEntryPrefetchDistance) prefetch_entry(i - kEntryPrefetchDistance);
   }
-  for (size_t i = n > kEntryPrefetchDistance ? n - kEntryPrefetchDistance : 0; i < n; ++i) {
-    prefetch_entry(i);
+  // B: read the handle; prefetch the first slot.
+  for (size_t i = 0; i < n; ++i) {
+    if (pq[i].status != ParseStatus::kOk) continue;
+    shards[i] = table.shard_ref(table.ShardIndex(pq[i].hash));
+    __builtin_prefetch(AnswerTable::SlotFor(shards[i], pq[i].hash));
   }
+  // C: find the tag among the slots of that cache line; prefetch the entry's first lines (key,
+  // type table and the first bodies).
+  for (size_t i = 0; i < n; ++i) {
+    if (pq[i].status != ParseStatus::kOk) continue;
+    const ShardRef shard = shards[i];
+    const uint64_t* slots = shard.slots();
+    const uint64_t mask = shard.mask();
+    const uint32_t tag = AnswerTable::TagOf(pq[i].hash);
+    size_t slot_index = pq[i].hash & mask;
+    for (int probe = 0; probe < 8; ++probe) {
+      const uint64_t slot = slots[slot_index];
+      if (slot == 0) break;
+      if (static_cast<uint32_t>(slot >> 32) == tag) {
+        const uint8_t* entry = shard.arena() + static_cast<uint32_t>(slot);
+        __builtin_prefetch(entry);
+        __builtin_prefetch(entry + 64);
+        __builtin_prefetch(entry + 128);
+        break;
+      }
+      slot_index = (slot_index + 1) & mask;
+      if ((slot_index & 7) == 0) break;  // the next cache line: leave it to the lookup
+    }
+  }
+  // D: look up (from cache now) and answer.
   for (size_t i = 0; i < n; ++i) {
     jobs[i].result = Complete(table, pq[i], jobs[i].buf, jobs[i].cap, options);
   }
