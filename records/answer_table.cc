@@ -15,10 +15,21 @@ AnswerTable::AnswerTable(int shard_bits, std::vector<std::shared_ptr<const Shard
       shards_(std::move(shards)),
       zones_(std::move(zones)),
       generation_(generation) {
-  for (size_t i = 0; i < zones_.size(); ++i) zone_search_order_.push_back(static_cast<uint8_t>(i));
-  std::stable_sort(zone_search_order_.begin(), zone_search_order_.end(), [this](uint8_t a, uint8_t b) {
+  std::vector<uint8_t> order;
+  for (size_t i = 0; i < zones_.size(); ++i) order.push_back(static_cast<uint8_t>(i));
+  std::stable_sort(order.begin(), order.end(), [this](uint8_t a, uint8_t b) {
     return zones_[a].apex_len > zones_[b].apex_len;
   });
+  for (uint8_t z : order) {
+    if (zones_[z].apex_len < 8) {
+      short_zones_.push_back(z);
+      continue;
+    }
+    auto group = std::find_if(zone_groups_.begin(), zone_groups_.end(),
+                              [&](const ZoneGroup& g) { return g.tail == zones_[z].apex_tail; });
+    if (group == zone_groups_.end()) group = zone_groups_.insert(zone_groups_.end(), {zones_[z].apex_tail, {}});
+    group->zones.push_back(z);
+  }
   refs_.reserve(shards_.size());
   for (const auto& shard : shards_) {
     refs_.push_back(shard->ref());

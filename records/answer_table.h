@@ -164,8 +164,16 @@ class AnswerTable {
   }
 
   size_t zone_count() const { return zones_.size(); }
-  // Zone indices, longest apex first: the first zone that contains a name is its zone.
-  const std::vector<uint8_t>& zone_search_order() const { return zone_search_order_; }
+  // Zones grouped by the last eight bytes of their apex, each group longest apex first; zones
+  // with apexes shorter than eight bytes in `short_zones`, longest first. A name's zone is the
+  // first match in the group with its own tail (then among the short zones): one compare per
+  // group instead of one per zone (a /12 Service CIDR alone serves 16 reverse zones).
+  struct ZoneGroup {
+    uint64_t tail;
+    std::vector<uint8_t> zones;
+  };
+  const std::vector<ZoneGroup>& zone_groups() const { return zone_groups_; }
+  const std::vector<uint8_t>& short_zones() const { return short_zones_; }
   const ZoneAnswerInfo& zone(size_t i) const { return zones_[i]; }
   const std::vector<ZoneAnswerInfo>& zones() const { return zones_; }
 
@@ -182,7 +190,8 @@ class AnswerTable {
   std::vector<ShardRef> refs_;
   std::vector<std::shared_ptr<const Shard>> shards_;
   std::vector<ZoneAnswerInfo> zones_;
-  std::vector<uint8_t> zone_search_order_;
+  std::vector<ZoneGroup> zone_groups_;
+  std::vector<uint8_t> short_zones_;
   uint64_t generation_;
   size_t names_ = 0;
   size_t bytes_ = 0;

@@ -290,20 +290,29 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
   return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
 }
 
-// The zone containing the question name, by suffix on label boundaries; -1 if none.
+// Whether the question name ends with zone `z` on a label boundary.
+inline bool InZone(const ZoneAnswerInfo& zone, const ParsedQuery& pq) {
+  if (zone.apex_len > pq.key_len) return false;
+  const size_t start = pq.key_len - zone.apex_len;
+  if (!(pq.label_starts[start >> 6] & (uint64_t{1} << (start & 63)))) return false;
+  // zone.apex has room past apex_len; pq.key is zero-padded.
+  return NameEquals(zone.apex, pq.key + start, zone.apex_len);
+}
+
+// The most specific zone containing the question name; -1 if none. See AnswerTable::zone_groups.
 inline int FindZone(const AnswerTable& table, const ParsedQuery& pq) {
-  uint64_t key_tail = 0;
-  if (pq.key_len >= 8) std::memcpy(&key_tail, pq.key + pq.key_len - 8, 8);
-  for (uint8_t z : table.zone_search_order()) {
-    const ZoneAnswerInfo& zone = table.zone(z);
-    if (zone.apex_len > pq.key_len) continue;
-    // The last eight bytes tell zones apart ("\5local\0" against "\4arpa\0") in one compare.
-    if (zone.apex_len >= 8 && zone.apex_tail != key_tail) continue;
-    const size_t start = pq.key_len - zone.apex_len;
-    if (!(pq.label_starts[start >> 6] & (uint64_t{1} << (start & 63)))) continue;
-    // zone.apex has room past apex_len; pq.key is zero-padded.
-    if (!NameEquals(zone.apex, pq.key + start, zone.apex_len)) continue;
-    return z;
+  if (pq.key_len >= 8) {
+    uint64_t key_tail;
+    std::memcpy(&key_tail, pq.key + pq.key_len - 8, 8);
+    for (const AnswerTable::ZoneGroup& group : table.zone_groups()) {
+      if (group.tail != key_tail) continue;
+      for (uint8_t z : group.zones) {
+        if (InZone(table.zone(z), pq)) return z;
+      }
+    }
+  }
+  for (uint8_t z : table.short_zones()) {
+    if (InZone(table.zone(z), pq)) return z;
   }
   return -1;
 }

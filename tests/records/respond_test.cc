@@ -313,3 +313,36 @@ TEST_F(RespondTest, RecursionAvailableWhenConfigured) {
 
 }  // namespace
 }  // namespace clusterdns::testing
+
+namespace clusterdns::testing {
+namespace {
+
+// Zones found by their apex's last bytes, shorter apexes (under eight bytes) on their own, and
+// many reverse zones of one CIDR (a /12 serves 16) side by side.
+TEST(RespondZones, ShortApexAndManyReverseZones) {
+  auto config = KubeDnsConfig();
+  config.domains = {"cluster.local", "k8s"};
+  config.service_cidrs.push_back(*records::IpPrefix::Parse("10.96.0.0/12"));
+  auto builder = KubeDnsBuilder(config);
+  builder->UpsertService(ClusterIpService("default", "api", {Ip("10.100.3.4")}, {}));
+  auto table = builder->Build();
+  EXPECT_THAT(AnswerTexts(Ask(*table, "redis-master.default.svc.k8s", records::kTypeA).message),
+              ::testing::ElementsAre("redis-master.default.svc.k8s. 30 IN A 10.254.7.160"));
+  Asked nx = Ask(*table, "nothing.default.svc.k8s", records::kTypeA);
+  EXPECT_EQ(nx.message.rcode, records::kRcodeNxDomain);
+  ASSERT_EQ(nx.message.authority.size(), 1u);
+  EXPECT_EQ(nx.message.authority[0].name, "k8s.");
+  EXPECT_THAT(AnswerTexts(Ask(*table, "4.3.100.10.in-addr.arpa", records::kTypePtr).message),
+              ::testing::ElementsAre("4.3.100.10.in-addr.arpa. 30 IN PTR api.default.svc.cluster.local."));
+  Asked rnx = Ask(*table, "9.9.111.10.in-addr.arpa", records::kTypePtr);
+  EXPECT_EQ(rnx.message.rcode, records::kRcodeNxDomain);
+  EXPECT_EQ(rnx.message.authority[0].name, "111.10.in-addr.arpa.");
+  // 10.112.0.0 is past the /12: not ours.
+  records::RespondOptions forward;
+  forward.refuse_outside_zones = false;
+  EXPECT_EQ(Ask(*table, "1.0.112.10.in-addr.arpa", records::kTypePtr, {}, forward).result.verdict,
+            records::Verdict::kForward);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
