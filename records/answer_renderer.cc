@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "records/byte_order.h"
 #include "records/compiler.h"
 #include "records/dns_constants.h"
 #include "records/name_compressor.h"
@@ -11,19 +12,6 @@
 
 namespace clusterdns::records {
 namespace {
-
-void PutBe16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v & 0xff));
-}
-void PutBe32(std::string* out, uint32_t v) {
-  PutBe16(out, static_cast<uint16_t>(v >> 16));
-  PutBe16(out, static_cast<uint16_t>(v & 0xffff));
-}
-void SetBe16(std::string* out, size_t pos, uint16_t v) {
-  (*out)[pos] = static_cast<char>(v >> 8);
-  (*out)[pos + 1] = static_cast<char>(v & 0xff);
-}
 
 // How much of the question a body may point into. Names below <ns>.svc.<cluster zone> are also
 // answered for their legacy twins (<ns>.<zone>, see answer_table.h), which share only the labels

@@ -6,20 +6,12 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "records/byte_order.h"
 #include "records/dns_constants.h"
 #include "records/wire_name.h"
 
 namespace clusterdns::records {
 namespace {
-
-void PutBe16(std::string* out, uint16_t v) {
-  out->push_back(static_cast<char>(v >> 8));
-  out->push_back(static_cast<char>(v & 0xff));
-}
-void PutBe32(std::string* out, uint32_t v) {
-  PutBe16(out, static_cast<uint16_t>(v >> 16));
-  PutBe16(out, static_cast<uint16_t>(v & 0xffff));
-}
 
 // A single DNS label from an object's field: non-empty, at most 63 bytes, no dot. Folded.
 bool AppendLabel(std::string_view label, std::string* wire) {

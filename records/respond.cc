@@ -10,17 +10,12 @@
 
 #include <cstring>
 
+#include "records/byte_order.h"
 #include "records/dns_constants.h"
 #include "records/wire_name.h"
 
 namespace clusterdns::records {
 namespace {
-
-inline uint16_t Load16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
-inline void Store16(uint8_t* p, uint16_t v) {
-  p[0] = static_cast<uint8_t>(v >> 8);
-  p[1] = static_cast<uint8_t>(v);
-}
 
 enum class ParseStatus : uint8_t {
   kOk,        // a well-formed QUERY with one question: look it up
@@ -96,22 +91,22 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
     if (SkipName(buf, len, pos, &next) != NameError::kOk) return false;
     pos = next;
     if (pos + 10 > len) return false;
-    const uint16_t type = Load16(buf + pos);
-    const uint16_t rdlen = Load16(buf + pos + 8);
+    const uint16_t type = LoadBe16(buf + pos);
+    const uint16_t rdlen = LoadBe16(buf + pos + 8);
     if (pos + 10 + rdlen > len) return false;
     if (type == kTypeOpt) {
       if (pq->edns) return false;               // two OPTs (RFC 6891 6.1.1)
       if (buf[owner] != 0 || next != owner + 1) return false;  // owner must be the root
       pq->edns = true;
-      const uint16_t size = Load16(buf + pos + 2);
+      const uint16_t size = LoadBe16(buf + pos + 2);
       pq->udp_size = size < kMaxUdpPayloadWithoutEdns ? kMaxUdpPayloadWithoutEdns : size;
       const uint8_t version = buf[pos + 5];
-      pq->edns_do = (Load16(buf + pos + 6) & kEdnsFlagDo) != 0;
+      pq->edns_do = (LoadBe16(buf + pos + 6) & kEdnsFlagDo) != 0;
       size_t opt = pos + 10;
       const size_t opt_end = opt + rdlen;
       while (opt < opt_end) {
         if (opt + 4 > opt_end) return false;
-        const uint16_t olen = Load16(buf + opt + 2);
+        const uint16_t olen = LoadBe16(buf + opt + 2);
         if (opt + 4 + olen > opt_end) return false;
         opt += 4 + olen;
       }
@@ -136,14 +131,14 @@ inline void Parse(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
     pq->drop = DropReason::kShortHeader;
     return;
   }
-  pq->flags = Load16(buf + 2);
+  pq->flags = LoadBe16(buf + 2);
   if (pq->flags & kFlagQr) {
     pq->status = ParseStatus::kDrop;
     pq->drop = DropReason::kResponse;
     return;
   }
   pq->status = ParseStatus::kError;
-  const uint16_t qdcount = Load16(buf + 4);
+  const uint16_t qdcount = LoadBe16(buf + 4);
   const uint8_t opcode = static_cast<uint8_t>((pq->flags & kOpcodeMask) >> kOpcodeShift);
   if (qdcount != 1) {
     pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
@@ -154,31 +149,31 @@ inline void Parse(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
     pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
     return;
   }
-  pq->qtype = Load16(buf + name_end);
-  pq->qclass = Load16(buf + name_end + 2);
+  pq->qtype = LoadBe16(buf + name_end);
+  pq->qclass = LoadBe16(buf + name_end + 2);
   pq->question_end = static_cast<uint16_t>(name_end + 4);
   if (opcode != kOpcodeQuery) {
     // NOTIMP still carries an OPT when the query had a well-formed one (RFC 6891 7). Other
     // opcodes (UPDATE) may fill the answer and authority sections: step over them.
     size_t pos = pq->question_end;
-    const uint32_t records = uint32_t{Load16(buf + 6)} + Load16(buf + 8);
+    const uint32_t records = uint32_t{LoadBe16(buf + 6)} + LoadBe16(buf + 8);
     bool readable = true;
     for (uint32_t i = 0; i < records && readable; ++i) {
       size_t next;
       readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 10 <= len &&
-                 next + 10 + Load16(buf + next + 8) <= len;
-      if (readable) pos = next + 10 + Load16(buf + next + 8);
+                 next + 10 + LoadBe16(buf + next + 8) <= len;
+      if (readable) pos = next + 10 + LoadBe16(buf + next + 8);
     }
-    if (!readable || !ReadAdditional(buf, len, pos, Load16(buf + 10), pq, &pos)) pq->edns = false;
+    if (!readable || !ReadAdditional(buf, len, pos, LoadBe16(buf + 10), pq, &pos)) pq->edns = false;
     pq->rcode = kRcodeNotImp;
     return;
   }
-  if (Load16(buf + 6) != 0 || Load16(buf + 8) != 0) {
+  if (LoadBe16(buf + 6) != 0 || LoadBe16(buf + 8) != 0) {
     pq->rcode = kRcodeFormErr;
     return;
   }
   size_t end = pq->question_end;
-  const uint16_t arcount = Load16(buf + 10);
+  const uint16_t arcount = LoadBe16(buf + 10);
   if (arcount != 0 && !ReadAdditional(buf, len, end, arcount, pq, &end)) {
     pq->edns = false;
     pq->rcode = kRcodeFormErr;
@@ -251,20 +246,20 @@ inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
       return result;
     }
   }
-  Store16(buf + 2, flags);
-  Store16(buf + 4, pq.question_end ? 1 : 0);
-  Store16(buf + 6, ancount);
-  Store16(buf + 8, nscount);
-  Store16(buf + 10, static_cast<uint16_t>(arcount + (pq.edns ? 1 : 0)));
+  StoreBe16(buf + 2, flags);
+  StoreBe16(buf + 4, pq.question_end ? 1 : 0);
+  StoreBe16(buf + 6, ancount);
+  StoreBe16(buf + 8, nscount);
+  StoreBe16(buf + 10, static_cast<uint16_t>(arcount + (pq.edns ? 1 : 0)));
   if (pq.edns) {
     uint8_t* opt = buf + size - kOptRecordSize;
     opt[0] = 0;  // root owner
-    Store16(opt + 1, kTypeOpt);
-    Store16(opt + 3, kEdnsUdpPayloadSize);
+    StoreBe16(opt + 1, kTypeOpt);
+    StoreBe16(opt + 3, kEdnsUdpPayloadSize);
     opt[5] = static_cast<uint8_t>(rcode >> 4);  // extended rcode: BADVERS is 16 → 1
     opt[6] = 0;                                  // version 0
-    Store16(opt + 7, pq.edns_do ? kEdnsFlagDo : 0);
-    Store16(opt + 9, 0);  // no options
+    StoreBe16(opt + 7, pq.edns_do ? kEdnsFlagDo : 0);
+    StoreBe16(opt + 9, 0);  // no options
   }
   result.size = static_cast<uint16_t>(size);
   return result;
@@ -286,7 +281,7 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
   }
   const uint16_t apex_offset =
       static_cast<uint16_t>(0xC000 | (kHeaderSize + pq.key_len - zone.apex_len));
-  for (uint8_t i = 0; i < zone.soa_pointer_count; ++i) Store16(body + zone.soa_pointer_pos[i], apex_offset);
+  for (uint8_t i = 0; i < zone.soa_pointer_count; ++i) StoreBe16(body + zone.soa_pointer_pos[i], apex_offset);
   return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
 }
 
@@ -373,14 +368,14 @@ inline int SynthesizePod(const ParsedQuery& pq, const ZoneAnswerInfo& zone, uint
   if (pq.qtype != want && pq.qtype != kTypeAny) return 0;
   const size_t need = 12 + addr_len;
   if (need > room) return 0;
-  Store16(body, 0xC000 | kHeaderSize);
-  Store16(body + 2, want);
-  Store16(body + 4, kClassIn);
+  StoreBe16(body, 0xC000 | kHeaderSize);
+  StoreBe16(body + 2, want);
+  StoreBe16(body + 4, kClassIn);
   body[6] = static_cast<uint8_t>(zone.ttl >> 24);
   body[7] = static_cast<uint8_t>(zone.ttl >> 16);
   body[8] = static_cast<uint8_t>(zone.ttl >> 8);
   body[9] = static_cast<uint8_t>(zone.ttl);
-  Store16(body + 10, static_cast<uint16_t>(addr_len));
+  StoreBe16(body + 10, static_cast<uint16_t>(addr_len));
   std::memcpy(body + 12, addr, addr_len);
   *body_len = need;
   return 1;

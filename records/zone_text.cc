@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "records/byte_order.h"
 #include "records/dns_constants.h"
 #include "records/ip_address.h"
 #include "records/wire_name.h"
@@ -12,11 +13,10 @@ namespace clusterdns::records {
 namespace {
 
 uint32_t Be32(const std::string& s, size_t pos) {
-  auto b = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[pos + i])); };
-  return b(0) << 24 | b(1) << 16 | b(2) << 8 | b(3);
+  return LoadBe32(reinterpret_cast<const uint8_t*>(s.data() + pos));
 }
 uint16_t Be16(const std::string& s, size_t pos) {
-  return static_cast<uint16_t>(static_cast<uint8_t>(s[pos]) << 8 | static_cast<uint8_t>(s[pos + 1]));
+  return LoadBe16(reinterpret_cast<const uint8_t*>(s.data() + pos));
 }
 
 std::string Quoted(const std::string& rdata) {

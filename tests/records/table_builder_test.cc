@@ -142,15 +142,22 @@ TEST(TableBuilder, PublishNotReadyAddresses) {
   EXPECT_EQ(Ask(*table, "nginx.default.svc.cluster.local", records::kTypeA).message.answer.size(), 3u);
 }
 
-TEST(TableBuilder, SharedPtrNameHasBothTargets) {
-  auto builder = KubeDnsBuilder();
+// A second headless Service, default/nginx-alias, selecting the same pods as default/nginx:
+// their endpoints' PTR names have two contributors.
+records::Service AddHeadlessTwin(records::TableBuilder& builder) {
   auto other = KubeDnsServices()[2];
   other.name = "nginx-alias";
-  builder->UpsertService(other);
+  builder.UpsertService(other);
   auto slice = KubeDnsSlices()[0];
   slice.name = "nginx-alias-xyz";
   slice.service_name = "nginx-alias";
-  builder->UpsertSlice(slice);
+  builder.UpsertSlice(slice);
+  return other;
+}
+
+TEST(TableBuilder, SharedPtrNameHasBothTargets) {
+  auto builder = KubeDnsBuilder();
+  AddHeadlessTwin(*builder);
   auto table = builder->Build();
   EXPECT_THAT(AnswerTexts(Ask(*table, "5.1.244.10.in-addr.arpa", records::kTypePtr).message),
               UnorderedElementsAre(
@@ -160,13 +167,7 @@ TEST(TableBuilder, SharedPtrNameHasBothTargets) {
 
 TEST(TableBuilder, SharedNameFollowsEachContributorIncrementally) {
   auto builder = KubeDnsBuilder();
-  auto other = KubeDnsServices()[2];
-  other.name = "nginx-alias";
-  builder->UpsertService(other);
-  auto slice = KubeDnsSlices()[0];
-  slice.name = "nginx-alias-xyz";
-  slice.service_name = "nginx-alias";
-  builder->UpsertSlice(slice);
+  const records::Service other = AddHeadlessTwin(*builder);
   builder->Build();
   // An unrelated change: the shared PTR entry is copied with both targets.
   builder->UpsertService(ClusterIpService("default", "unrelated", {Ip("10.254.8.8")}, {}));
