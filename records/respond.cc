@@ -55,13 +55,14 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
   // First the label lengths only; then one copy of the whole name.
   size_t pos = kHeaderSize;
   uint64_t starts[4] = {0, 0, 0, 0};
+  // The name ends within the message and within 255 bytes: one bound for both.
+  const size_t limit = len < kHeaderSize + kMaxNameWireLength ? len : kHeaderSize + kMaxNameWireLength;
   while (true) {
-    if (pos >= len) return 0;
+    if (pos >= limit) return 0;
     const uint8_t l = buf[pos];
     if (l > kMaxLabelLength) return 0;  // compression pointer or reserved label type
+    if (pos + 1 + l > limit) return 0;
     const size_t at = pos - kHeaderSize;
-    if (at + 1 + l > kMaxNameWireLength) return 0;
-    if (pos + 1 + l > len) return 0;
     starts[at >> 6] |= uint64_t{1} << (at & 63);
     pos += 1 + l;
     if (l == 0) break;
@@ -88,7 +89,11 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   for (uint16_t i = 0; i < arcount; ++i) {
     const size_t owner = pos;
     size_t next;
-    if (SkipName(buf, len, pos, &next) != NameError::kOk) return false;
+    if (pos < len && buf[pos] == 0) {
+      next = pos + 1;  // the root, as every OPT has it: no call to the general name reader
+    } else if (SkipName(buf, len, pos, &next) != NameError::kOk) {
+      return false;
+    }
     pos = next;
     if (pos + 10 > len) return false;
     const uint16_t type = LoadBe16(buf + pos);
