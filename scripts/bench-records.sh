@@ -2,7 +2,7 @@
 # Records benchmark (issue 2): a 100k-Service table, 50% existing names / 50% search-path
 # NXDOMAIN queries in random order. Prints the medians of 5 repetitions: ns and TSC cycles per
 # query for respond() and its burst variant, full compile time, one-change rebuild time, table
-# bytes per Service. Not a test: run it by hand and copy the figures into README.md.
+# bytes per Service; then a lookup in the table against abseil's SwissTable. Not a test: run it by hand and copy the figures into README.md.
 #   scripts/bench-records.sh [extra Google Benchmark flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,3 +12,6 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date 
 # 4 KB pages every lookup in a 100 MB table also misses the TLB.
 GLIBC_TUNABLES=glibc.malloc.hugetlb=1 build/bench/records_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_display_aggregates_only=true "$@" 2>&1 | grep -E "median|Benchmark|---"
+# The table's own open addressing against abseil's SwissTable, one lookup at a time.
+GLIBC_TUNABLES=glibc.malloc.hugetlb=1 build/bench/lookup_bench --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true 2>&1 | grep median
