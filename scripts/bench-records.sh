@@ -2,7 +2,8 @@
 # Records benchmark (issue 2): a 100k-Service table, 50% existing names / 50% search-path
 # NXDOMAIN queries in random order. Prints the medians of 5 repetitions: ns and TSC cycles per
 # query for respond() and its burst variant, full compile time, one-change rebuild time, table
-# bytes per Service; then a lookup in the table against abseil's SwissTable. Not a test: run it by hand and copy the figures into README.md.
+# bytes per Service; then a lookup in the table against abseil's SwissTable. Not a test: run it
+# by hand and copy the figures into README.md.
 #   scripts/bench-records.sh [extra Google Benchmark flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
