@@ -269,7 +269,11 @@ void AncestorsBelowApex(const ServedZones& zones, std::string_view owner,
                         std::vector<std::string_view>* out) {
   int zone = zones.FindZone(owner);
   if (zone < 0) return;
-  const size_t apex_size = zones.zones[zone].apex.size();
+  AncestorsBelowApex(owner, zones.zones[zone].apex.size(), out);
+}
+
+void AncestorsBelowApex(std::string_view owner, size_t apex_size,
+                        std::vector<std::string_view>* out) {
   size_t pos = 0;
   // Skip the owner itself.
   if (owner.size() <= apex_size) return;

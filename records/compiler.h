@@ -44,5 +44,8 @@ std::string SoaTimers(const ZoneConfig& config);
 // names that exist only as parents (empty non-terminals unless they have records of their own).
 void AncestorsBelowApex(const ServedZones& zones, std::string_view owner,
                         std::vector<std::string_view>* out);
+// The same when the caller knows the size of the owner's zone apex.
+void AncestorsBelowApex(std::string_view owner, size_t apex_size,
+                        std::vector<std::string_view>* out);
 
 }  // namespace clusterdns::records

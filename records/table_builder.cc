@@ -241,32 +241,6 @@ void TableBuilder::RenderOwner(uint32_t id, const std::vector<Record>& records,
   w.items.push_back(ShardWork::Item{hash, offset, id});
 }
 
-// Renders the names of `records` (sorted by owner) into the active shards of `work`; with
-// `only_dirty_filter`, only those in `only_shard`.
-void TableBuilder::RenderOwners(uint32_t id, const std::vector<Record>& records,
-                                bool only_dirty_filter, uint32_t only_shard,
-                                std::vector<ShardWork>& work) const {
-  size_t i = 0;
-  std::vector<const Record*> group;
-  while (i < records.size()) {
-    size_t j = i;
-    group.clear();
-    while (j < records.size() && records[j].owner == records[i].owner) group.push_back(&records[j++]);
-    const std::string& owner = records[i].owner;
-    i = j;
-    const uint64_t hash = HashName(owner);
-    uint32_t s = ShardOf(hash);
-    if (only_dirty_filter && s != only_shard) continue;
-    if (!work[s].active) continue;
-    int zone = zones_.FindZone(owner);
-    if (zone < 0) continue;
-    // Offset 0 would read as an empty slot.
-    if (work[s].arena.empty()) work[s].arena.assign(kArenaHeadPadding, '\0');
-    uint32_t offset = RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords,
-                                  group, &work[s].arena);
-    work[s].items.push_back(ShardWork::Item{hash, offset, id});
-  }
-}
 
 size_t TableBuilder::BuildThreads(size_t services) const {
   if (services < kServicesPerBuildThread) return 1;
@@ -279,13 +253,27 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
                                     std::vector<std::string>* problems) const {
   ServiceState& state = const_cast<ServiceState&>(services_[id]);  // this id's own state only
   CompileInto(state, records, problems, LegacyRecords::kMarkers);
-  std::vector<std::string_view> ancestors;
-  for (size_t i = 0; i < records->size(); ++i) {
+  // One pass over the names (records are sorted by owner): shard, parents, entry.
+  thread_local std::vector<std::string_view> ancestors;
+  thread_local std::vector<const Record*> group;
+  ancestors.clear();
+  size_t i = 0;
+  while (i < records->size()) {
     const std::string& owner = (*records)[i].owner;
-    if (i > 0 && owner == (*records)[i - 1].owner) continue;
-    uint32_t s = ShardOf(HashName(owner));
-    if (state.shards.empty() || state.shards.back() != s) state.shards.push_back(s);
-    AncestorsBelowApex(zones_, owner, &ancestors);
+    group.clear();
+    while (i < records->size() && (*records)[i].owner == owner) group.push_back(&(*records)[i++]);
+    const int zone = zones_.FindZone(owner);
+    if (zone < 0) continue;
+    const uint64_t hash = HashName(owner);
+    const uint32_t s = ShardOf(hash);
+    state.shards.push_back(s);
+    AncestorsBelowApex(owner, zones_.zones[zone].apex.size(), &ancestors);
+    ShardWork& w = work[s];
+    w.active = true;
+    if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');  // offset 0 reads as empty
+    const uint32_t offset =
+        RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords, group, &w.arena);
+    w.items.push_back(ShardWork::Item{hash, offset, id});
   }
   std::sort(state.shards.begin(), state.shards.end());
   state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
@@ -295,8 +283,6 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
     state.parents.emplace_back(a);
     state.parent_shards.push_back(ShardOf(HashName(a)));
   }
-  for (uint32_t s : state.shards) work[s].active = true;
-  RenderOwners(id, *records, false, 0, work);
 }
 
 void TableBuilder::AddMembership(uint32_t id) {
@@ -498,7 +484,11 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
       for (size_t t = 0; t < threads; ++t) {
         ShardWork& from = thread_work[t][s];
         if (from.items.empty()) continue;
-        if (into.arena.empty()) into.arena.assign(kArenaHeadPadding, '\0');
+        if (into.items.empty()) {  // the first piece moves; only the others are copied
+          into.arena = std::move(from.arena);
+          into.items = std::move(from.items);
+          continue;
+        }
         while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
         const uint32_t shift = static_cast<uint32_t>(into.arena.size());
         into.arena.append(from.arena);

@@ -100,8 +100,6 @@ class TableBuilder {
   void MarkDirty(uint32_t shard);
   void AddParent(const std::string& name);
   void DropParent(const std::string& name);
-  void RenderOwners(uint32_t id, const std::vector<Record>& records, bool only_dirty_filter,
-                    uint32_t only_shard, std::vector<ShardWork>& work) const;
 
   ZoneConfig config_;
   ServedZones zones_;
