@@ -385,3 +385,66 @@ TEST(TableBuilder, FullBuildOnSeveralThreadsAnswersEveryService) {
 
 }  // namespace
 }  // namespace clusterdns::testing
+
+namespace clusterdns::testing {
+namespace {
+
+// Readers answer without pause while the writer publishes a new table per change and frees the
+// old ones after each grace period. Under ASan a reader touching a freed shard fails the run;
+// every answer must be one of the two states the Service goes through.
+TEST(TablePublisher, ReadersNeverSeeAFreedOrHalfBuiltTable) {
+  constexpr size_t kReaders = 2;
+  constexpr int kPublishes = 150;
+  records::EpochGracePeriod grace(kReaders);
+  records::TablePublisher publisher(&grace);
+  auto builder = ManyServices(400, -1);
+  publisher.Publish(builder->Build());
+
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> answered{0};
+  std::atomic<uint64_t> wrong{0};
+  std::vector<std::thread> readers;
+  for (size_t r = 0; r < kReaders; ++r) {
+    readers.emplace_back([&, r] {
+      grace.Online(r);
+      const std::vector<uint8_t> query = BuildQuery("svc-7.ns.svc.cluster.local", records::kTypeA);
+      std::vector<uint8_t> buf(records::kUdpResponseRoom);
+      while (!stop.load(std::memory_order_relaxed)) {
+        // One table pointer per "burst" of queries, as a worker holds it: the writer must not
+        // free it until the quiescent state below.
+        const records::AnswerTable* table = publisher.Current();
+        for (int q = 0; q < 64; ++q) {
+          std::copy(query.begin(), query.end(), buf.begin());
+          auto result = records::Respond(*table, buf.data(), query.size(), buf.size(), {});
+          auto decoded = DecodeMessage(buf.data(), result.size);
+          // svc-7 is one A record in every state it goes through.
+          if (!decoded.ok() || decoded->rcode != records::kRcodeNoError ||
+              decoded->answer.size() != 1) {
+            wrong.fetch_add(1, std::memory_order_relaxed);
+          }
+          answered.fetch_add(1, std::memory_order_relaxed);
+        }
+        grace.Quiescent(r);
+      }
+      grace.Offline(r);
+    });
+  }
+  for (int i = 0; i < kPublishes; ++i) {
+    uint8_t b[4] = {10, 254, 61, static_cast<uint8_t>(i)};
+    builder->UpsertService(ClusterIpService("ns", "svc-7", {records::IpAddress::V4(b)}, {}));
+    // Another Service comes and goes, so whole shards are replaced and freed too.
+    if (i % 2 == 0) {
+      builder->DeleteService("ns", "svc-8");
+    } else {
+      builder->UpsertService(ClusterIpService("ns", "svc-8", {Ip("10.254.100.8")}, {}));
+    }
+    publisher.Publish(builder->Build());
+  }
+  stop = true;
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_GT(answered.load(), 0u);
+}
+
+}  // namespace
+}  // namespace clusterdns::testing
