@@ -59,6 +59,12 @@ class Emitter {
   void Srv(const std::string& owner, uint16_t port, const std::string& target,
            absl::Span<const IpAddress> target_addresses) {
     Add(Record{owner, kTypeSrv, ttl_, SrvPrefix(port), target, {}, {}, 0, {}, legacy_});
+    // A target's addresses go into the additional section once per owner, however many SRVs
+    // point at it (a Service's own name lists every port with the same target).
+    for (const auto& [glued_owner, glued_target] : glued_) {
+      if (glued_owner == owner && glued_target == target) return;
+    }
+    glued_.emplace_back(owner, target);
     for (const IpAddress& ip : target_addresses) {
       Add(Record{owner, AddressRrType(ip), ttl_, AddressRdata(ip), {}, {}, {}, kTypeSrv, target,
                  legacy_});
@@ -74,6 +80,7 @@ class Emitter {
   uint32_t ttl_;
   std::vector<Record>* out_;
   bool legacy_ = false;
+  std::vector<std::pair<std::string, std::string>> glued_;  // (owner, target) with glue emitted
 };
 
 struct ReadyEndpoint {
