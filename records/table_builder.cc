@@ -66,6 +66,28 @@ struct TableBuilder::ShardWork {
   std::vector<Item> items;
 };
 
+// Joins the threads' pieces of shard `s` into `into`: entries are position-independent, only
+// the item offsets move. The first piece moves; the others are copied after it.
+void TableBuilder::JoinPieces(uint32_t s, std::vector<std::vector<ShardWork>>& pieces,
+                              ShardWork& into) {
+  for (auto& thread_pieces : pieces) {
+    ShardWork& from = thread_pieces[s];
+    if (from.items.empty()) continue;
+    if (into.items.empty()) {
+      into.arena = std::move(from.arena);
+      into.items = std::move(from.items);
+      continue;
+    }
+    while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
+    const uint32_t shift = static_cast<uint32_t>(into.arena.size());
+    into.arena.append(from.arena);
+    for (const ShardWork::Item& item : from.items) {
+      into.items.push_back(ShardWork::Item{item.hash, item.offset + shift, item.id});
+    }
+    std::string().swap(from.arena);
+  }
+}
+
 absl::StatusOr<std::unique_ptr<TableBuilder>> TableBuilder::Create(const ZoneConfig& config,
                                                                    int shard_bits) {
   auto zones = ServedZones::FromConfig(config);
@@ -447,6 +469,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     }
   }
   const size_t threads = full ? BuildThreads(live_ids.size()) : 1;
+  std::vector<std::vector<ShardWork>> thread_work;  // [thread][shard], parallel builds only
   if (threads <= 1) {
     std::vector<Record> records;
     for (uint32_t id : live_ids) {
@@ -455,7 +478,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     }
     stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
   } else {
-    std::vector<std::vector<ShardWork>> thread_work(threads);
+    thread_work.resize(threads);
     std::vector<std::vector<std::string>> thread_problems(threads);
     RunOnThreads(threads, [&](size_t t) {
       thread_work[t].resize(shard_count);
@@ -477,27 +500,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     });
     stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
-    // Join the threads' arenas shard by shard; entries are position-independent, only the item
-    // offsets move.
-    for (uint32_t s = 0; s < shard_count; ++s) {
-      ShardWork& into = work[s];
-      for (size_t t = 0; t < threads; ++t) {
-        ShardWork& from = thread_work[t][s];
-        if (from.items.empty()) continue;
-        if (into.items.empty()) {  // the first piece moves; only the others are copied
-          into.arena = std::move(from.arena);
-          into.items = std::move(from.items);
-          continue;
-        }
-        while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
-        const uint32_t shift = static_cast<uint32_t>(into.arena.size());
-        into.arena.append(from.arena);
-        for (const ShardWork::Item& item : from.items) {
-          into.items.push_back(ShardWork::Item{item.hash, item.offset + shift, item.id});
-        }
-        std::string().swap(from.arena);
-      }
-    }
+    // The threads' pieces of each shard are joined when the shard is finished, in parallel.
   }
 
   // B: what the dirty shards keep. An entry whose contributors all stayed the same is copied
@@ -556,6 +559,7 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     RunOnThreads(threads, [&](size_t t) {
       for (size_t i = t; i < dirty_list_.size(); i += threads) {
         const uint32_t s = dirty_list_[i];
+        JoinPieces(s, thread_work, work[s]);
         FinishShard(s, work[s], &thread_problems[t]);
       }
     });

@@ -93,6 +93,7 @@ class TableBuilder {
                    uint64_t hash, ShardWork& w) const;
   // Slots, merged names and parent entries of dirty shard `s`, left in `w` (slots, arena, names).
   void FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const;
+  static void JoinPieces(uint32_t s, std::vector<std::vector<ShardWork>>& pieces, ShardWork& into);
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
