@@ -233,13 +233,11 @@ void TableBuilder::MarkDirty(uint32_t shard) {
   }
 }
 
-void TableBuilder::AddParent(const std::string& name) {
-  uint32_t s = ShardOf(HashName(name));
+void TableBuilder::AddParent(const std::string& name, uint32_t s) {
   if (parents_[s][name]++ == 0) MarkDirty(s);
 }
 
-void TableBuilder::DropParent(const std::string& name) {
-  uint32_t s = ShardOf(HashName(name));
+void TableBuilder::DropParent(const std::string& name, uint32_t s) {
   auto it = parents_[s].find(name);
   if (it == parents_[s].end()) return;
   if (--it->second == 0) {
@@ -307,12 +305,12 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
   }
 }
 
-void TableBuilder::AddMembership(uint32_t id) {
+void TableBuilder::AddReferences(uint32_t id) {
   const ServiceState& state = services_[id];
   for (uint32_t s : state.shards) {
     MarkDirty(s);
   }
-  for (const std::string& p : state.parents) AddParent(p);
+  for (size_t i = 0; i < state.parents.size(); ++i) AddParent(state.parents[i], state.parent_shards[i]);
 }
 
 void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const {
@@ -444,12 +442,12 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   changed_.clear();
   absl::flat_hash_set<uint32_t> changed_set(changed_ids.begin(), changed_ids.end());
 
-  // Old membership first, for every changed Service, so the dirty set is complete before any
-  // rendering: a shard must be active before names are rendered into it.
+  // Old references first, for every changed Service: the shards its names were in are dirty
+  // whatever it becomes.
   for (uint32_t id : changed_ids) {
     ServiceState& state = services_[id];
     for (uint32_t s : state.shards) MarkDirty(s);
-    for (const std::string& p : state.parents) DropParent(p);
+    for (size_t i = 0; i < state.parents.size(); ++i) DropParent(state.parents[i], state.parent_shards[i]);
     state.shards.clear();
     state.parents.clear();
     state.parent_shards.clear();
@@ -474,9 +472,8 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     std::vector<Record> records;
     for (uint32_t id : live_ids) {
       CompileAndRender(id, &records, work, &problems_);
-      AddMembership(id);
+      AddReferences(id);
     }
-    stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
   } else {
     thread_work.resize(threads);
     std::vector<std::vector<std::string>> thread_problems(threads);
@@ -498,10 +495,12 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
         }
       }
     });
-    stats_.services_compiled += std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
     // The threads' pieces of each shard are joined when the shard is finished, in parallel.
   }
+
+  stats_.services_compiled +=
+      std::count_if(live_ids.begin(), live_ids.end(), [](uint32_t id) { return id != 0; });
 
   // B: what the dirty shards keep. An entry whose contributors all stayed the same is copied
   // from the previous shard as it is; a name shared with a changed Service is rendered again from
@@ -598,7 +597,7 @@ std::vector<Record> TableBuilder::AllRecords() {
   std::vector<Record> records;
   for (auto& [key, id] : service_ids_) {
     if (services_[id].service.name.empty()) continue;
-    Compile(services_[id], &records, LegacyRecords::kFull);
+    CompileInto(services_[id], &records, &problems_, LegacyRecords::kFull);
     all.insert(all.end(), records.begin(), records.end());
   }
   std::sort(all.begin(), all.end());

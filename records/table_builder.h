@@ -56,6 +56,7 @@ class TableBuilder {
   const BuildStats& last_build_stats() const { return stats_; }
   const ServedZones& zones() const { return zones_; }
   const ZoneConfig& config() const { return config_; }
+  // Services known, counting deletions that the next Build() has yet to apply.
   size_t service_count() const { return service_ids_.size(); }
 
   // Every record of the current objects (for clusterdns-zone and tests), sorted.
@@ -87,7 +88,7 @@ class TableBuilder {
   void CompileAndRender(uint32_t id, std::vector<Record>* records, std::vector<ShardWork>& work,
                         std::vector<std::string>* problems) const;
   // Marks Service `id`'s shards dirty and adds its parent names' references (from its state).
-  void AddMembership(uint32_t id);
+  void AddReferences(uint32_t id);
   size_t BuildThreads(size_t services) const;
   void RenderOwner(uint32_t id, const std::vector<Record>& records, std::string_view key,
                    uint64_t hash, ShardWork& w) const;
@@ -99,8 +100,9 @@ class TableBuilder {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
   }
   void MarkDirty(uint32_t shard);
-  void AddParent(const std::string& name);
-  void DropParent(const std::string& name);
+  // Parent reference counting; `shard` is the name's shard (kept in ServiceState::parent_shards).
+  void AddParent(const std::string& name, uint32_t shard);
+  void DropParent(const std::string& name, uint32_t shard);
 
   ZoneConfig config_;
   ServedZones zones_;
