@@ -11,7 +11,8 @@ packages=(
   libabsl-dev libsimdjson-dev libcurl4-openssl-dev libdpdk-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  knot-dnsutils iproute2
+  libcpp-httplib-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev openssl
+  knot-dnsutils dnsutils iproute2
 )
 
 missing=()
