@@ -23,6 +23,7 @@ struct ServicePort {
   std::string name;  // may be empty (an unnamed single port)
   Protocol protocol = Protocol::kTcp;
   uint16_t port = 0;
+  bool operator==(const ServicePort&) const = default;
 };
 
 struct Service {
@@ -47,12 +48,14 @@ struct Endpoint {
   std::optional<bool> serving;
   std::optional<bool> terminating;
   std::string hostname;  // may be empty
+  bool operator==(const Endpoint&) const = default;
 };
 
 struct EndpointPort {
   std::string name;  // may be empty
   Protocol protocol = Protocol::kTcp;
   std::optional<uint16_t> port;  // absent means "all ports" in the API; no SRV then
+  bool operator==(const EndpointPort&) const = default;
 };
 
 struct EndpointSlice {
@@ -64,5 +67,11 @@ struct EndpointSlice {
   std::vector<Endpoint> endpoints;
   std::vector<EndpointPort> ports;
 };
+
+// Whether two versions of an object answer the same in DNS: everything but resource_version. The
+// change filter of TableBuilder: a relist, or a status-only update, that changes nothing DNS sees
+// rebuilds nothing.
+bool SameDnsContent(const Service& a, const Service& b);
+bool SameDnsContent(const EndpointSlice& a, const EndpointSlice& b);
 
 }  // namespace clusterdns::records

@@ -127,7 +127,13 @@ void TableBuilder::UpsertService(Service service) {
     services_[id] = ServiceState{key, std::move(service), {}, {}, {}};
     it = service_ids_.emplace(key, id).first;
   } else {
-    services_[it->second].service = std::move(service);
+    Service& stored = services_[it->second].service;
+    // The change filter: a deleted-pending state has an empty name, so it never matches.
+    if (SameDnsContent(stored, service)) {
+      stored.resource_version = std::move(service.resource_version);
+      return;
+    }
+    stored = std::move(service);
   }
   changed_.insert(key);
 }
@@ -145,6 +151,10 @@ void TableBuilder::UpsertSlice(EndpointSlice slice) {
   std::string key = ServiceKey(slice.ns, slice.name);
   std::string owner = slice.service_name.empty() ? "" : ServiceKey(slice.ns, slice.service_name);
   auto it = slices_.find(key);
+  if (it != slices_.end() && SameDnsContent(it->second, slice)) {
+    it->second.resource_version = std::move(slice.resource_version);
+    return;
+  }
   if (it != slices_.end()) {
     const std::string& old_name = it->second.service_name;
     std::string old_owner = old_name.empty() ? "" : ServiceKey(it->second.ns, old_name);

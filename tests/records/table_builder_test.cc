@@ -71,6 +71,33 @@ TEST(TableBuilder, NothingChangedReturnsTheSameTable) {
   EXPECT_EQ(a, b);
 }
 
+TEST(TableBuilder, UnchangedObjectsRebuildNothing) {
+  // A relist delivers every object again; those DNS does not see change (resourceVersion only)
+  // must not rebuild anything.
+  auto builder = ManyServices(300, 4);
+  auto before = builder->Build();
+  records::Service relisted = ClusterIpService("ns", "svc-5", {Ip("10.254.100.5")},
+                                               {{"http", records::Protocol::kTcp, 80}});
+  relisted.resource_version = "999";
+  builder->UpsertService(relisted);
+  EXPECT_EQ(builder->Build(), before);
+  // A real change still rebuilds.
+  relisted.ports[0].port = 81;
+  builder->UpsertService(relisted);
+  EXPECT_NE(builder->Build(), before);
+  EXPECT_EQ(builder->last_build_stats().services_compiled, 1u);
+}
+
+TEST(TableBuilder, UnchangedSlicesRebuildNothing) {
+  auto builder = KubeDnsBuilder();
+  auto before = builder->Build();
+  for (records::EndpointSlice slice : KubeDnsSlices()) {
+    slice.resource_version = "12345";
+    builder->UpsertSlice(std::move(slice));
+  }
+  EXPECT_EQ(builder->Build(), before);
+}
+
 TEST(TableBuilder, DeleteAndReAdd) {
   auto builder = KubeDnsBuilder();
   builder->Build();
