@@ -180,6 +180,27 @@ void CompileUnderBase(const ServedZones& zones, const Service& service,
   }
 }
 
+// Sorts out[from, end) and drops duplicates (an address listed by two slices, glue shared by two
+// SRVs). Sorts indices and moves each Record once: a Record is six strings, and std::sort on the
+// Records themselves spent more time moving them than comparing (perf, 100k-Service build).
+void SortUnique(std::vector<Record>* out, size_t from) {
+  const size_t n = out->size() - from;
+  if (n < 2) return;
+  thread_local std::vector<uint32_t> order;
+  thread_local std::vector<Record> sorted;
+  order.resize(n);
+  for (uint32_t i = 0; i < n; ++i) order[i] = i;
+  Record* base = out->data() + from;
+  std::sort(order.begin(), order.end(), [base](uint32_t a, uint32_t b) { return base[a] < base[b]; });
+  sorted.clear();
+  for (uint32_t i : order) {
+    if (!sorted.empty() && sorted.back() == base[i]) continue;
+    sorted.push_back(std::move(base[i]));
+  }
+  out->resize(from);
+  for (Record& r : sorted) out->push_back(std::move(r));
+}
+
 }  // namespace
 
 std::string SoaTimers(const ZoneConfig& config) {
@@ -238,9 +259,7 @@ void CompileService(const ServedZones& zones, const ZoneConfig& config, const Se
     if (problems->size() > problems_before && out->size() == before) return;
     first_zone = false;
   }
-  // Identical records (an address listed by two slices, glue shared by two SRVs) appear once.
-  std::sort(out->begin() + before, out->end());
-  out->erase(std::unique(out->begin() + before, out->end()), out->end());
+  SortUnique(out, before);
 }
 
 void CompileZoneApexes(const ServedZones& zones, const ZoneConfig& config,

@@ -287,12 +287,13 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
   thread_local std::vector<std::string_view> ancestors;
   thread_local std::vector<const Record*> group;
   ancestors.clear();
+  int zone = -1;
   size_t i = 0;
   while (i < records->size()) {
     const std::string& owner = (*records)[i].owner;
     group.clear();
     while (i < records->size() && (*records)[i].owner == owner) group.push_back(&(*records)[i++]);
-    const int zone = zones_.FindZone(owner);
+    zone = zones_.FindZone(owner, zone);
     if (zone < 0) continue;
     const uint64_t hash = HashName(owner);
     const uint32_t s = ShardOf(hash);

@@ -75,10 +75,27 @@ absl::StatusOr<ServedZones> ServedZones::FromConfig(const ZoneConfig& config) {
       out.reverse_prefixes.push_back(prefix);
     }
   }
+  for (const ServedZone& a : out.zones) {
+    for (const ServedZone& b : out.zones) {
+      if (&a != &b && IsSubdomain(a.apex, b.apex)) out.nested = true;
+    }
+  }
   return out;
 }
 
-int ServedZones::FindZone(std::string_view name) const {
+int ServedZones::FindZone(std::string_view name, int hint) const {
+  // Without nesting at most one zone contains a name: the first match is the answer, and the
+  // caller's hint (the zone of the previous name) usually is it.
+  if (!nested) {
+    if (hint >= 0 && static_cast<size_t>(hint) < zones.size() &&
+        IsSubdomain(name, zones[hint].apex)) {
+      return hint;
+    }
+    for (size_t i = 0; i < zones.size(); ++i) {
+      if (IsSubdomain(name, zones[i].apex)) return static_cast<int>(i);
+    }
+    return -1;
+  }
   int best = -1;
   size_t best_len = 0;
   for (size_t i = 0; i < zones.size(); ++i) {

@@ -48,8 +48,13 @@ struct ServedZones {
   std::vector<IpPrefix> reverse_prefixes;  // service + pod CIDRs: PTRs are made for these only
 
   static absl::StatusOr<ServedZones> FromConfig(const ZoneConfig& config);
-  // Index into `zones` of the most specific zone containing `name` (folded wire), or -1.
-  int FindZone(std::string_view name) const;
+  // Whether some zone lies inside another (cluster.local and 10.in-addr.arpa do not; a
+  // --domain=svc.cluster.local beside cluster.local would).
+  bool nested = false;
+
+  // Index into `zones` of the most specific zone containing `name` (folded wire), or -1. `hint`:
+  // a zone to try first (the previous name's), for callers that look up many related names.
+  int FindZone(std::string_view name, int hint = -1) const;
   bool ServesReverse(const IpAddress& ip) const;
 };
 

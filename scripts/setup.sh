@@ -11,7 +11,7 @@ packages=(
   libabsl-dev libsimdjson-dev libcurl4-openssl-dev libdpdk-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
-  libcpp-httplib-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev openssl
+  libjemalloc-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev openssl
   knot-dnsutils dnsutils iproute2
 )
 

@@ -430,12 +430,14 @@ TEST(TablePublisher, ReadersNeverSeeAFreedOrHalfBuiltTable) {
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> answered{0};
   std::atomic<uint64_t> wrong{0};
+  std::atomic<size_t> started{0};
   std::vector<std::thread> readers;
   for (size_t r = 0; r < kReaders; ++r) {
     readers.emplace_back([&, r] {
       grace.Online(r);
       const std::vector<uint8_t> query = BuildQuery("svc-7.ns.svc.cluster.local", records::kTypeA);
       std::vector<uint8_t> buf(records::kUdpResponseRoom);
+      bool counted = false;
       while (!stop.load(std::memory_order_relaxed)) {
         // One table pointer per "burst" of queries, as a worker holds it: the writer must not
         // free it until the quiescent state below.
@@ -451,11 +453,18 @@ TEST(TablePublisher, ReadersNeverSeeAFreedOrHalfBuiltTable) {
           }
           answered.fetch_add(1, std::memory_order_relaxed);
         }
+        if (!counted) {
+          counted = true;
+          started.fetch_add(1);
+        }
         grace.Quiescent(r);
       }
       grace.Offline(r);
     });
   }
+  // Publish only once every reader is answering: on a loaded machine the writer could otherwise
+  // finish before a reader ever ran (and the test would prove nothing).
+  while (started.load() < kReaders) std::this_thread::yield();
   for (int i = 0; i < kPublishes; ++i) {
     uint8_t b[4] = {10, 254, 61, static_cast<uint8_t>(i)};
     builder->UpsertService(ClusterIpService("ns", "svc-7", {records::IpAddress::V4(b)}, {}));
@@ -469,7 +478,7 @@ TEST(TablePublisher, ReadersNeverSeeAFreedOrHalfBuiltTable) {
   }
   stop = true;
   for (auto& t : readers) t.join();
-  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_EQ(wrong.load(), 0u) << "of " << answered.load();
   EXPECT_GT(answered.load(), 0u);
 }
 
