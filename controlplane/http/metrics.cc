@@ -146,7 +146,10 @@ std::string Metrics::Render() const {
     for (size_t rcode = 0; rcode < records::kRcodeSlots; ++rcode) {
       uint64_t sum = 0;
       for (const records::QueryCounters* c : path.blocks) sum += Load(c->by_rcode[rcode]);
-      std::string name = records::RcodeName(static_cast<uint8_t>(rcode));
+      // The last slot counts every rcode from it upwards.
+      std::string name = rcode + 1 == records::kRcodeSlots
+                             ? std::string("other")
+                             : records::RcodeName(static_cast<uint8_t>(rcode));
       if (sum == 0 && !AlwaysExported(name)) continue;
       AddCounter(by_rcode, {{"path", path.label}, {"rcode", std::move(name)}}, sum);
     }

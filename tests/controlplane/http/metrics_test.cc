@@ -63,6 +63,7 @@ TEST(Metrics, SumsQueryCounterBlocksPerPath) {
   listen_b.Count(Reply(records::kRcodeBadVers, 65));  // an unnamed qtype counts as "other"
   listen_b.Count(Drop(records::DropReason::kResponse));
   listen_b.Count(Forward());
+  listen_b.Count(Reply(200, records::kTypeA));  // past the named slots: rcode "other"
   dataplane.Count(Reply(records::kRcodeNoError, records::kTypeSrv));
 
   Metrics metrics("test");
@@ -84,13 +85,15 @@ TEST(Metrics, SumsQueryCounterBlocksPerPath) {
     return by("clusterdns_dropped_total", "listen", "reason", reason);
   };
   EXPECT_THAT(rcode("listen", "NOERROR"), Optional(2.0));
+  EXPECT_THAT(rcode("listen", "other"), Optional(1.0));
+  EXPECT_EQ(rcode("listen", "23"), std::nullopt);
   EXPECT_THAT(rcode("listen", "NXDOMAIN"), Optional(1.0));
   EXPECT_THAT(rcode("listen", "BADVERS"), Optional(1.0));
   EXPECT_THAT(rcode("listen", "REFUSED"), Optional(0.0));
   EXPECT_THAT(rcode("dataplane", "NOERROR"), Optional(1.0));
   EXPECT_EQ(rcode("listen", "7"), std::nullopt);  // unnamed rcodes appear only once counted
 
-  EXPECT_THAT(qtype("listen", "A"), Optional(2.0));
+  EXPECT_THAT(qtype("listen", "A"), Optional(3.0));
   EXPECT_THAT(qtype("listen", "AAAA"), Optional(1.0));
   EXPECT_THAT(qtype("listen", "other"), Optional(1.0));
   EXPECT_THAT(qtype("listen", "SRV"), Optional(0.0));
