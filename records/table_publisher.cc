@@ -10,8 +10,11 @@ EpochGracePeriod::EpochGracePeriod(size_t max_readers)
 
 void EpochGracePeriod::Online(size_t reader) {
   slots_[reader].seen.store(epoch_.load(std::memory_order_acquire), std::memory_order_release);
-  // seq_cst: the writer must not miss a reader that comes online during a Synchronize.
+  // seq_cst store, then a seq_cst fence before the reader's next load of the table pointer: the
+  // store-buffering pattern against Synchronize (store epoch / load online). Either the writer
+  // sees this reader online, or this reader's table load sees the writer's new pointer.
   slots_[reader].online.store(true, std::memory_order_seq_cst);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
 }
 
 void EpochGracePeriod::Offline(size_t reader) {
@@ -22,6 +25,8 @@ void EpochGracePeriod::Offline(size_t reader) {
 void EpochGracePeriod::Synchronize() {
   // seq_cst: orders the new epoch after the caller's table pointer store.
   const uint64_t target = epoch_.fetch_add(1, std::memory_order_seq_cst) + 1;
+  // seq_cst fence: pairs with the fence in Online (see there) before reading `online`.
+  std::atomic_thread_fence(std::memory_order_seq_cst);
   for (size_t i = 0; i < max_readers_; ++i) {
     // acquire on both loads: pairs with the readers' release stores.
     while (slots_[i].online.load(std::memory_order_acquire) &&
