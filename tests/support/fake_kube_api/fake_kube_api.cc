@@ -194,7 +194,11 @@ absl::Status FakeKubeApi::Impl::Listen() {
         FakeResource::kEndpointSlices, true);
   route(R"(.*)", std::nullopt, false);
 
-  port_ = server_->bind_to_any_port("127.0.0.1");
+  if (options_.port != 0) {
+    port_ = server_->bind_to_port("127.0.0.1", options_.port) ? options_.port : -1;
+  } else {
+    port_ = server_->bind_to_any_port("127.0.0.1");
+  }
   if (port_ <= 0) return absl::UnavailableError("fake kube API: cannot bind 127.0.0.1");
   listen_thread_ = std::thread([this] { server_->listen_after_bind(); });
   // stop() is a no-op until the listen loop runs, so the destructor must not race it.

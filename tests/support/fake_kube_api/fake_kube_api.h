@@ -60,6 +60,9 @@ struct FakeKubeApiOptions {
   std::string client_ca_file;
   // 0: honour the client's limit; else cap every page (also of a list without limit) at this many.
   size_t max_page_size = 0;
+  // 0: an ephemeral port. Else this port (a test that restarts the "API server" where its
+  // clients expect it).
+  int port = 0;
 };
 
 class FakeKubeApi {

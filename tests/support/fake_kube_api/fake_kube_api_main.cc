@@ -140,6 +140,8 @@ int main(int argc, char** argv) {
       options.tls_key_file = value;
     } else if (flag == "--client-ca") {
       options.client_ca_file = value;
+    } else if (flag == "--port") {
+      if (!absl::SimpleAtoi(value, &options.port)) return Usage("bad --port");
     } else if (flag == "--max-page-size") {
       if (!absl::SimpleAtoi(value, &options.max_page_size)) return Usage("bad --max-page-size");
     } else {

@@ -1,0 +1,76 @@
+// The clusterdns binary's flags → AppConfig.
+#include "controlplane/app_flags.h"
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "controlplane/kube/kube_config.h"
+#include "controlplane/listen/listen_address.h"
+#include "controlplane/zone_flags.h"
+#include "records/status_macros.h"
+
+ABSL_FLAG(std::string, kube_master_url, "",
+          "Kubernetes API server URL, http:// or https:// (as kube2sky's -kube_master_url)");
+ABSL_FLAG(std::string, kubeconfig, "",
+          "kubeconfig file: its current context's server and credentials");
+ABSL_FLAG(std::string, objects_file, "",
+          "JSON List as printed by kubectl get services,endpointslices -A -o json; reloaded "
+          "when it changes");
+ABSL_FLAG(std::vector<std::string>, listen, {},
+          "ADDR:PORT to also serve UDP and TCP on a kernel socket (repeatable; [v6]:port)");
+ABSL_FLAG(std::string, http_addr, "127.0.0.1:8080",
+          "address of /health, /ready and /metrics (empty: no HTTP server)");
+ABSL_FLAG(std::string, upstream, "none",
+          "forwarders for names outside the zones; only none (REFUSED) until forwarding lands");
+ABSL_FLAG(absl::Duration, coalesce_window, absl::Milliseconds(1),
+          "how long the first change waits for others before the table is rebuilt");
+ABSL_FLAG(absl::Duration, tcp_idle_timeout, absl::Seconds(10),
+          "DNS over TCP: close a connection idle this long (RFC 7766)");
+ABSL_FLAG(int32_t, max_tcp_connections, 1024, "DNS over TCP: connections per listener");
+
+namespace clusterdns::controlplane {
+
+std::vector<std::string> RepeatableAppFlags() { return {"listen", "domain", "ip"}; }
+
+absl::StatusOr<AppConfig> AppConfigFromFlags() {
+  AppConfig config;
+  CDNS_ASSIGN_OR_RETURN(config.zone, ZoneConfigFromFlags());
+  config.objects_file = absl::GetFlag(FLAGS_objects_file);
+  CDNS_ASSIGN_OR_RETURN(config.kubernetes,
+                        ConnectionFromFlags(absl::GetFlag(FLAGS_kube_master_url),
+                                            absl::GetFlag(FLAGS_kubeconfig),
+                                            InClusterEnvFromProcess()));
+  for (const std::string& text : absl::GetFlag(FLAGS_listen)) {
+    CDNS_ASSIGN_OR_RETURN(ListenAddress address, ParseListenAddress(text));
+    config.listen.push_back(address);
+  }
+  config.http_addr = absl::GetFlag(FLAGS_http_addr);
+  const std::string upstream = absl::GetFlag(FLAGS_upstream);
+  if (upstream != "none") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--upstream=", upstream, ": forwarding is not built yet; the only value is none"));
+  }
+  config.coalesce_window = absl::GetFlag(FLAGS_coalesce_window);
+  if (config.coalesce_window < absl::ZeroDuration() || config.coalesce_window > absl::Seconds(10)) {
+    return absl::InvalidArgumentError("--coalesce-window must be between 0 and 10s");
+  }
+  config.tcp_idle_timeout = absl::GetFlag(FLAGS_tcp_idle_timeout);
+  if (config.tcp_idle_timeout <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--tcp-idle-timeout must be positive");
+  }
+  config.max_tcp_connections = absl::GetFlag(FLAGS_max_tcp_connections);
+  if (config.max_tcp_connections < 1) {
+    return absl::InvalidArgumentError("--max-tcp-connections must be at least 1");
+  }
+  if (config.objects_file.empty() && !config.kubernetes) {
+    return absl::InvalidArgumentError(
+        "no source of cluster objects: give --objects-file, --kube-master-url or --kubeconfig "
+        "(or run in a pod, where KUBERNETES_SERVICE_HOST is set)");
+  }
+  if (config.listen.empty()) {
+    return absl::InvalidArgumentError(
+        "nothing to serve on: give --listen=ADDR:PORT (the DPDK dataplane is not built yet)");
+  }
+  return config;
+}
+
+}  // namespace clusterdns::controlplane

@@ -1,0 +1,20 @@
+// The clusterdns binary's flags (DESIGN.md "Interface") beyond the zone flags of zone_flags.h,
+// and their translation into an AppConfig. Errors name the flag and the bad value.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controlplane/app.h"
+
+namespace clusterdns::controlplane {
+
+// Flags that may be given several times (their values accumulate, comma-joined).
+std::vector<std::string> RepeatableAppFlags();
+
+// Reads every flag (zone flags included) into an AppConfig; the environment supplies the
+// in-cluster configuration (KUBERNETES_SERVICE_HOST) when no other Kubernetes flag is given.
+absl::StatusOr<AppConfig> AppConfigFromFlags();
+
+}  // namespace clusterdns::controlplane
