@@ -1,0 +1,124 @@
+// The Internet checksum (RFC 1071) for IPv4 headers, UDP, ICMP and ICMPv6, its incremental update
+// (RFC 1624), and the IPv4/IPv6 pseudo-header sums (RFC 768, RFC 8200 8.1).
+//
+// Every value here is a 16-bit ones' complement sum in HOST order: the sum of the data read as
+// big-endian 16-bit words. OnesSum reads 8 bytes at a time in the machine's own byte order and
+// swaps the folded result once; the ones' complement sum is byte-order independent
+// (RFC 1071 2(B)), so that equals summing big-endian words one by one, and callers can add host
+// values (lengths, protocol numbers) to it and store the result with StoreBe16.
+//
+//   uint16_t sum = OnesAdd(PseudoHeaderSumV4(src, dst, kProtoUdp, udp_len), OnesSum(udp, udp_len));
+//   uint16_t checksum = UdpChecksumFromSum(sum);         // with the checksum field zero
+//   bool ok = OnesSum(ip_header, 20) == 0xffff;           // verification: sums to all ones
+//   checksum = UpdateChecksum(checksum, old_word, new_word);  // one word changed
+//
+// Hot path: inline, noexcept, no allocation. Thread-compatible pure functions.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+
+#include "dataplane/packet/byte_order.h"
+
+namespace clusterdns::dataplane {
+
+// Folds a wide accumulator of 16-bit words to 16 bits with end-around carries.
+inline uint16_t FoldSum(uint64_t sum) noexcept {
+  sum = (sum & 0xffffffff) + (sum >> 32);  // < 2^33
+  sum = (sum & 0xffffffff) + (sum >> 32);  // <= 2^32
+  sum = (sum & 0xffff) + (sum >> 16);      // <= 0x1fffe
+  sum = (sum & 0xffff) + (sum >> 16);      // <= 0xffff
+  return static_cast<uint16_t>(sum);
+}
+
+// a + b in ones' complement arithmetic.
+inline uint16_t OnesAdd(uint16_t a, uint16_t b) noexcept {
+  const uint32_t s = uint32_t{a} + b;
+  return static_cast<uint16_t>((s & 0xffff) + (s >> 16));
+}
+
+// Ones' complement sum of `len` bytes as big-endian 16-bit words, host order, folded. An odd
+// final byte is the high byte of a word whose low byte is zero (RFC 1071). Data at any alignment;
+// only the last piece of a checksummed range may have odd length.
+inline uint16_t OnesSum(const uint8_t* data, size_t len) noexcept {
+  // Two accumulators of 32-bit halves: each step adds < 2^33, so neither overflows before
+  // 2^31 steps (16 GiB), and the additions carry no dependency on a carry flag.
+  uint64_t a = 0;
+  uint64_t b = 0;
+  while (len >= 16) {
+    const uint64_t w0 = RawLoad64(data);
+    const uint64_t w1 = RawLoad64(data + 8);
+    a += (w0 & 0xffffffff) + (w0 >> 32);
+    b += (w1 & 0xffffffff) + (w1 >> 32);
+    data += 16;
+    len -= 16;
+  }
+  if (len >= 8) {
+    const uint64_t w = RawLoad64(data);
+    a += (w & 0xffffffff) + (w >> 32);
+    data += 8;
+    len -= 8;
+  }
+  if (len >= 4) {
+    b += RawLoad32(data);
+    data += 4;
+    len -= 4;
+  }
+  if (len >= 2) {
+    uint16_t w;
+    std::memcpy(&w, data, 2);
+    a += w;
+    data += 2;
+    len -= 2;
+  }
+  if (len == 1) {
+    // In memory order the lone byte sits at the word's first address, zero after it.
+    uint8_t last[2] = {data[0], 0};
+    uint16_t w;
+    std::memcpy(&w, last, 2);
+    b += w;
+  }
+  // The sum of memory-order words is the byte-swapped sum of big-endian words (RFC 1071 2(B)).
+  return HostOrder16(FoldSum(a + b));
+}
+
+// Sum of the IPv4 pseudo header (RFC 768): source, destination, zero+protocol, L4 length.
+// `src` and `dst` point at the 4 address bytes in the frame.
+inline uint16_t PseudoHeaderSumV4(const uint8_t* src, const uint8_t* dst, uint8_t protocol,
+                                  uint16_t l4_len) noexcept {
+  const uint64_t sum = uint64_t{LoadBe16(src)} + LoadBe16(src + 2) + LoadBe16(dst) +
+                       LoadBe16(dst + 2) + protocol + l4_len;
+  return FoldSum(sum);
+}
+
+// Sum of the IPv6 pseudo header (RFC 8200 8.1): source, destination, 32-bit upper-layer length,
+// zero+next header. `addresses` points at the source address, which the destination follows in
+// the IPv6 header (32 contiguous bytes).
+inline uint16_t PseudoHeaderSumV6(const uint8_t* addresses, uint32_t l4_len,
+                                  uint8_t next_header) noexcept {
+  const uint64_t sum =
+      uint64_t{OnesSum(addresses, 32)} + (l4_len >> 16) + (l4_len & 0xffff) + next_header;
+  return FoldSum(sum);
+}
+
+// The checksum field value for data whose ones' complement sum (checksum field taken as zero)
+// is `sum`.
+inline uint16_t ChecksumFromSum(uint16_t sum) noexcept { return static_cast<uint16_t>(~sum); }
+
+// UDP: a computed checksum of zero is sent as all ones, because zero on the wire means "no
+// checksum" (RFC 768).
+inline uint16_t UdpChecksumFromSum(uint16_t sum) noexcept {
+  const uint16_t c = ChecksumFromSum(sum);
+  return c == 0 ? 0xffff : c;
+}
+
+// RFC 1624 equation 3: the checksum after one 16-bit word of the covered data changed from
+// `old_word` to `new_word` (host order): HC' = ~(~HC + ~m + m').
+inline uint16_t UpdateChecksum(uint16_t checksum, uint16_t old_word, uint16_t new_word) noexcept {
+  const uint64_t sum =
+      uint64_t{static_cast<uint16_t>(~checksum)} + static_cast<uint16_t>(~old_word) + new_word;
+  return static_cast<uint16_t>(~FoldSum(sum));
+}
+
+}  // namespace clusterdns::dataplane
