@@ -9,10 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh >/dev/null
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date -u +%Y-%m-%d)"
-# Tables live in transparent huge pages, as they will in the appliance's hugepage memory: with
+# Tables live in transparent huge pages (jemalloc, which the programs link, asked for them), as
+# they will in the appliance's hugepage memory: with
 # 4 KB pages every lookup in a 100 MB table also misses the TLB.
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 build/bench/records_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+MALLOC_CONF=thp:always,metadata_thp:always build/bench/records_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
   --benchmark_display_aggregates_only=true "$@" 2>&1 | grep -E "median|Benchmark|---"
 # The table's own open addressing against abseil's SwissTable, one lookup at a time.
-GLIBC_TUNABLES=glibc.malloc.hugetlb=1 build/bench/lookup_bench --benchmark_repetitions=5 \
+MALLOC_CONF=thp:always,metadata_thp:always build/bench/lookup_bench --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true --benchmark_display_aggregates_only=true 2>&1 | grep median
