@@ -34,6 +34,15 @@ for flag in --domain --ttl --legacy-names --pod-records --service-cidr --pod-cid
 done
 echo "ok: --help lists every flag"
 
+# The manifests in deploy/ pass only arguments the binary accepts (names and values parse).
+for manifest in "$src"/deploy/*.yaml; do
+  mapfile -t args < <(sed -n 's/^ *- \(--[a-z-]*=.*\)$/\1/p' "$manifest")
+  ((${#args[@]} == 0)) && continue
+  "$clusterdns" "${args[@]}" --help >/dev/null 2>"$work/err" || {
+    echo "FAIL: $manifest passes arguments clusterdns refuses:"; cat "$work/err"; exit 1; }
+  echo "ok: the arguments of $(basename "$manifest") parse: ${args[*]}"
+done
+
 expect_error "unknown flag --bogus" --bogus --listen=127.0.0.1:0 --objects-file="$objects"
 expect_error "--ttl" --ttl=abc --listen=127.0.0.1:0 --objects-file="$objects"
 expect_error "no source of cluster objects" --listen=127.0.0.1:0
