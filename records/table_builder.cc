@@ -105,7 +105,7 @@ TableBuilder::TableBuilder(ZoneConfig config, ServedZones zones, int shard_bits)
       shard_bits_(shard_bits < 0 ? 0 : shard_bits) {
   CompileZoneApexes(zones_, config_, &apex_records_);
   std::sort(apex_records_.begin(), apex_records_.end());
-  services_.push_back(ServiceState{"", Service{}, {}, {}, {}});  // id 0: the zone apexes
+  services_.push_back(ServiceState{"", Service{}, {}, {}});  // id 0: the zone apexes
 }
 
 void TableBuilder::MarkChanged(const std::string& service_key) {
@@ -124,7 +124,7 @@ void TableBuilder::UpsertService(Service service) {
       id = static_cast<uint32_t>(services_.size());
       services_.emplace_back();
     }
-    services_[id] = ServiceState{key, std::move(service), {}, {}, {}};
+    services_[id] = ServiceState{key, std::move(service), {}, {}};
     it = service_ids_.emplace(key, id).first;
   } else {
     Service& stored = services_[it->second].service;
@@ -243,14 +243,27 @@ void TableBuilder::MarkDirty(uint32_t shard) {
   }
 }
 
-void TableBuilder::AddParent(const std::string& name, uint32_t s) {
-  if (parents_[s][name]++ == 0) MarkDirty(s);
+void TableBuilder::InsertParentName(uint64_t hash, std::string name) {
+  auto [it, inserted] = parents_[ShardOf(hash)].try_emplace(hash);
+  if (inserted) {
+    it->second.name = std::move(name);
+  } else if (it->second.name != name) {
+    // Two names with one 64-bit hash: the second name loses its empty-non-terminal entry.
+    problems_.push_back(absl::StrCat("parent name hash collision: ", it->second.name.size(),
+                                     "-byte and ", name.size(), "-byte names share a hash"));
+  }
 }
 
-void TableBuilder::DropParent(const std::string& name, uint32_t s) {
-  auto it = parents_[s].find(name);
+void TableBuilder::AddParent(uint64_t hash) {
+  const uint32_t s = ShardOf(hash);
+  if (parents_[s][hash].refs++ == 0) MarkDirty(s);
+}
+
+void TableBuilder::DropParent(uint64_t hash) {
+  const uint32_t s = ShardOf(hash);
+  auto it = parents_[s].find(hash);
   if (it == parents_[s].end()) return;
-  if (--it->second == 0) {
+  if (--it->second.refs == 0) {
     parents_[s].erase(it);
     MarkDirty(s);
   }
@@ -279,7 +292,7 @@ size_t TableBuilder::BuildThreads(size_t services) const {
 }
 
 void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
-                                    std::vector<ShardWork>& work,
+                                    std::vector<ShardWork>& work, NewParents* new_parents,
                                     std::vector<std::string>* problems) const {
   ServiceState& state = const_cast<ServiceState&>(services_[id]);  // this id's own state only
   CompileInto(state, records, problems, LegacyRecords::kMarkers);
@@ -311,8 +324,12 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
   std::sort(ancestors.begin(), ancestors.end());
   ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
   for (std::string_view a : ancestors) {
-    state.parents.emplace_back(a);
-    state.parent_shards.push_back(ShardOf(HashName(a)));
+    const uint64_t hash = HashName(a);
+    state.parents.push_back(hash);
+    // parents_ is only read here (no thread writes it while Services compile).
+    if (!parents_[ShardOf(hash)].contains(hash) && new_parents->seen.insert(hash).second) {
+      new_parents->names.emplace_back(hash, std::string(a));
+    }
   }
 }
 
@@ -321,7 +338,7 @@ void TableBuilder::AddReferences(uint32_t id) {
   for (uint32_t s : state.shards) {
     MarkDirty(s);
   }
-  for (size_t i = 0; i < state.parents.size(); ++i) AddParent(state.parents[i], state.parent_shards[i]);
+  for (uint64_t hash : state.parents) AddParent(hash);
 }
 
 void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const {
@@ -387,8 +404,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   for (uint64_t v : slots) distinct += v != 0;
   // Leave w.items naming the entries the slots point to (the next build copies them from here).
   // Parents that have no records of their own.
-  for (const auto& [name, refs] : parents_[s]) {
-    const uint64_t hash = HashName(name);
+  for (const auto& [hash, parent] : parents_[s]) {
+    const std::string& name = parent.name;
     int zone = zones_.FindZone(name);
     if (zone < 0) continue;
     size_t i = hash & mask;
@@ -436,7 +453,6 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     for (auto& state : services_) {
       state.shards.clear();
       state.parents.clear();
-      state.parent_shards.clear();
     }
     for (uint32_t s = 0; s < shard_count; ++s) MarkDirty(s);
   }
@@ -458,10 +474,9 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   for (uint32_t id : changed_ids) {
     ServiceState& state = services_[id];
     for (uint32_t s : state.shards) MarkDirty(s);
-    for (size_t i = 0; i < state.parents.size(); ++i) DropParent(state.parents[i], state.parent_shards[i]);
+    for (uint64_t hash : state.parents) DropParent(hash);
     state.shards.clear();
     state.parents.clear();
-    state.parent_shards.clear();
   }
   // Deleted Services leave; the rest are compiled and rendered, on several threads in a full
   // build (each thread renders into shard arenas of its own, joined afterwards).
@@ -481,31 +496,45 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   std::vector<std::vector<ShardWork>> thread_work;  // [thread][shard], parallel builds only
   if (threads <= 1) {
     std::vector<Record> records;
+    NewParents new_parents;
     for (uint32_t id : live_ids) {
-      CompileAndRender(id, &records, work, &problems_);
+      CompileAndRender(id, &records, work, &new_parents, &problems_);
+      for (auto& [hash, name] : new_parents.names) InsertParentName(hash, std::move(name));
+      new_parents.names.clear();
       AddReferences(id);
     }
   } else {
     thread_work.resize(threads);
     std::vector<std::vector<std::string>> thread_problems(threads);
+    std::vector<NewParents> thread_parents(threads);
     RunOnThreads(threads, [&](size_t t) {
       thread_work[t].resize(shard_count);
       std::vector<Record> records;
       for (size_t i = t; i < live_ids.size(); i += threads) {
-        CompileAndRender(live_ids[i], &records, thread_work[t], &thread_problems[t]);
+        CompileAndRender(live_ids[i], &records, thread_work[t], &thread_parents[t],
+                         &thread_problems[t]);
       }
+      thread_parents[t].seen = {};
     });
-    // Parent references: thread t owns the shards s with s % threads == t. Every shard is dirty
-    // in a full build already.
+    // Parent names, then references: thread t owns the shards s with s % threads == t. Every
+    // shard is dirty in a full build already.
     RunOnThreads(threads, [&](size_t t) {
+      for (NewParents& found : thread_parents) {
+        for (auto& [hash, name] : found.names) {
+          const uint32_t s = ShardOf(hash);
+          if (s % threads != t) continue;
+          auto [it, inserted] = parents_[s].try_emplace(hash);
+          if (inserted) it->second.name = name;
+        }
+      }
       for (uint32_t id : live_ids) {
-        const ServiceState& state = services_[id];
-        for (size_t i = 0; i < state.parents.size(); ++i) {
-          const uint32_t s = state.parent_shards[i];
-          if (s % threads == t) ++parents_[s][state.parents[i]];
+        for (uint64_t hash : services_[id].parents) {
+          const uint32_t s = ShardOf(hash);
+          if (s % threads == t) ++parents_[s][hash].refs;
         }
       }
     });
+    thread_parents.clear();
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
     // The threads' pieces of each shard are joined when the shard is finished, in parallel.
   }

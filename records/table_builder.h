@@ -68,9 +68,19 @@ class TableBuilder {
   struct ServiceState {
     std::string key;  // "ns/name"
     Service service;
-    std::vector<uint32_t> shards;      // shards its records are in, as of the last Build
-    std::vector<std::string> parents;  // parent names it holds a reference on
-    std::vector<uint32_t> parent_shards;  // the shard of each of `parents`
+    std::vector<uint32_t> shards;   // shards its records are in, as of the last Build
+    std::vector<uint64_t> parents;  // hashes of the parent names it holds a reference on
+  };
+  // A parent name (an ancestor of some Service's names below its zone apex), kept once per shard
+  // with the number of Services that reference it; Services keep only its hash.
+  struct Parent {
+    std::string name;
+    uint32_t refs = 0;
+  };
+  // Parent names that CompileAndRender found and parents_ did not hold yet, per thread; deduped.
+  struct NewParents {
+    std::vector<std::pair<uint64_t, std::string>> names;
+    absl::flat_hash_set<uint64_t> seen;
   };
   struct ShardWork;  // a shard being rebuilt (table_builder.cc)
 
@@ -86,7 +96,7 @@ class TableBuilder {
   // its names into `work`. Touches no state shared with other ids: full builds run it on
   // several threads.
   void CompileAndRender(uint32_t id, std::vector<Record>* records, std::vector<ShardWork>& work,
-                        std::vector<std::string>* problems) const;
+                        NewParents* new_parents, std::vector<std::string>* problems) const;
   // Marks Service `id`'s shards dirty and adds its parent names' references (from its state).
   void AddReferences(uint32_t id);
   size_t BuildThreads(size_t services) const;
@@ -100,9 +110,11 @@ class TableBuilder {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
   }
   void MarkDirty(uint32_t shard);
-  // Parent reference counting; `shard` is the name's shard (kept in ServiceState::parent_shards).
-  void AddParent(const std::string& name, uint32_t shard);
-  void DropParent(const std::string& name, uint32_t shard);
+  // Parent reference counting by name hash. InsertParentName first makes sure the entry has its
+  // name (names are learnt once, from the compile that first reaches them).
+  void InsertParentName(uint64_t hash, std::string name);
+  void AddParent(uint64_t hash);
+  void DropParent(uint64_t hash);
 
   ZoneConfig config_;
   ServedZones zones_;
@@ -117,7 +129,7 @@ class TableBuilder {
   absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;
   absl::flat_hash_set<std::string> changed_;  // service keys changed since the last Build
 
-  std::vector<absl::flat_hash_map<std::string, uint32_t>> parents_;  // per shard: name → refs
+  std::vector<absl::flat_hash_map<uint64_t, Parent>> parents_;  // per shard: name hash → parent
   // Per shard, as of the last Build: each entry that came from Services (not parent entries),
   // once per contributor, by offset. A rebuild copies the entries of unchanged contributors.
   struct ShardItem {
