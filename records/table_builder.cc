@@ -85,6 +85,7 @@ void TableBuilder::JoinPieces(uint32_t s, std::vector<std::vector<ShardWork>>& p
       into.items.push_back(ShardWork::Item{item.hash, item.offset + shift, item.id});
     }
     std::string().swap(from.arena);
+    std::vector<ShardWork::Item>().swap(from.items);
   }
 }
 
@@ -593,6 +594,15 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   if (!full) {
     for (size_t s = 0; s < shard_count; ++s) shards[s] = current_->shard(s);
   }
+  // Each shard's block is made as soon as the shard is finished, and its working copy freed, so
+  // a full build never holds a second copy of the whole table. (The programs allocate with
+  // jemalloc, whose arenas are alike on every thread; with glibc, blocks made on worker threads
+  // would land in arenas that transparent huge pages do not back.)
+  auto make = [&](uint32_t s) {
+    shards[s] = Shard::Make(work[s].slots, work[s].arena, work[s].names);
+    std::vector<uint64_t>().swap(work[s].slots);
+    std::string().swap(work[s].arena);
+  };
   if (full && threads > 1) {
     std::vector<std::vector<std::string>> thread_problems(threads);
     RunOnThreads(threads, [&](size_t t) {
@@ -600,19 +610,15 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
         const uint32_t s = dirty_list_[i];
         JoinPieces(s, thread_work, work[s]);
         FinishShard(s, work[s], &thread_problems[t]);
+        make(s);
       }
     });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());
   } else {
-    for (uint32_t s : dirty_list_) FinishShard(s, work[s], &problems_);
-  }
-  // The shard blocks are allocated here, on the builder's thread: glibc puts other threads'
-  // allocations in arenas that transparent huge pages do not back, and a table in 4 KB pages
-  // misses the TLB on nearly every lookup.
-  for (uint32_t s : dirty_list_) {
-    shards[s] = Shard::Make(work[s].slots, work[s].arena, work[s].names);
-    std::vector<uint64_t>().swap(work[s].slots);
-    std::string().swap(work[s].arena);
+    for (uint32_t s : dirty_list_) {
+      FinishShard(s, work[s], &problems_);
+      make(s);
+    }
   }
   if (full) shard_items_.assign(shard_count, {});
   for (uint32_t s : dirty_list_) {
