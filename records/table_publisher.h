@@ -59,6 +59,19 @@ class EpochGracePeriod final : public GracePeriod {
   size_t max_readers_;
 };
 
+// Several kinds of readers at once (DPDK workers under rte_rcu_qsbr, kernel-socket threads under
+// EpochGracePeriod): a grace period has passed when it has passed for every kind.
+class CombinedGracePeriod final : public GracePeriod {
+ public:
+  explicit CombinedGracePeriod(std::vector<GracePeriod*> parts) : parts_(std::move(parts)) {}
+  void Synchronize() override {
+    for (GracePeriod* part : parts_) part->Synchronize();
+  }
+
+ private:
+  std::vector<GracePeriod*> parts_;
+};
+
 class TablePublisher {
  public:
   explicit TablePublisher(GracePeriod* grace) : grace_(grace) {}

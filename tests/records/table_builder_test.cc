@@ -292,6 +292,24 @@ TEST(TableBuilder, MalformedServiceIsSkippedAndNamed) {
   EXPECT_EQ(Ask(*table, "redis-master.default.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
 }
 
+TEST(TablePublisher, CombinedGracePeriodWaitsForEveryKindOfReader) {
+  records::EpochGracePeriod workers(1);
+  records::EpochGracePeriod sockets(1);
+  records::CombinedGracePeriod both({&workers, &sockets});
+  std::atomic<bool> second_passed{false};
+  sockets.Online(0);  // a reader of the second kind that has not passed a quiescent state
+  std::thread writer([&] {
+    both.Synchronize();
+    second_passed = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_passed);  // the first kind has no reader online; the second blocks
+  sockets.Quiescent(0);
+  writer.join();
+  EXPECT_TRUE(second_passed);
+  sockets.Offline(0);
+}
+
 TEST(TablePublisher, FreesTheOldTableOnlyAfterReadersPassAQuiescentState) {
   records::EpochGracePeriod grace(1);
   records::TablePublisher publisher(&grace);
