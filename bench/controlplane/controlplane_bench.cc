@@ -180,6 +180,8 @@ int main(int argc, char** argv) {
   const std::string http = absl::StrCat("--http-addr=127.0.0.1:", http_port);
   const std::string master = absl::StrCat("--kube-master-url=", (*api)->url());
   const auto start = Clock::now();
+  const double start_unix =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   const pid_t pid = fork();
   if (pid == 0) {
     execl(clusterdns.c_str(), clusterdns.c_str(), listen.c_str(), http.c_str(), master.c_str(),
@@ -203,6 +205,18 @@ int main(int argc, char** argv) {
   const double sync_ms = Ms(Clock::now() - start);
   std::printf("initial sync: first answer for the last Service %.0f ms after start (RSS %.0f MB)\n",
               sync_ms, ProcMb(pid, "VmRSS"));
+  {
+    // Where the time went: each listing's end (the sources' last sync) against the first answer;
+    // what is left after the later of the two is the full build and the publish.
+    auto metrics = clusterdns::testing::HttpGet(absl::StrCat("http://127.0.0.1:", http_port, "/metrics"), {});
+    for (const char* source : {"kubernetes/services", "kubernetes/endpointslices"}) {
+      const std::string key = absl::StrCat("clusterdns_source_last_sync_timestamp_seconds{source=\"", source, "\"} ");
+      const size_t at = metrics.body.find(key);
+      if (at == std::string::npos) continue;
+      const double t = std::atof(metrics.body.c_str() + at + key.size());
+      std::printf("  %s listed %.0f ms after start\n", source, (t - start_unix) * 1000);
+    }
+  }
 
   // 2. Single-Service changes at `rate` per second.
   std::vector<double> latencies;
