@@ -180,7 +180,7 @@ Informer::Outcome Informer::List() {
     if (!continue_token.empty()) absl::StrAppend(&target, "&continue=", Escape(continue_token));
     page_.Clear();
     absl::StatusOr<HttpResponse> response = http_->Get(
-        {.target = target, .idle_timeout = options_.idle_timeout, .accept_compressed = true},
+        {.target = target, .idle_timeout = options_.idle_timeout, .accept_compressed = options_.compressed_lists},
         [&](std::string_view chunk) {
           if (page_.size() + chunk.size() > options_.max_page_bytes) {
             return absl::ResourceExhaustedError(

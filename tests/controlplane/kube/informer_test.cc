@@ -146,6 +146,21 @@ TEST_F(InformerTest, InitialSyncIsPaginatedAndStreamedToTheSink) {
   EXPECT_GT(stats_.last_sync_unix_ms.load(), absl::ToUnixMillis(absl::Now() - absl::Minutes(1)));
 }
 
+TEST_F(InformerTest, CompressedListsDecodeTheSame) {
+  StartApi({.max_page_size = 4});
+  for (int i = 0; i < 9; ++i) {
+    ASSERT_NE(api_->Apply(FakeResource::kServices, ServiceJson("default", absl::StrCat("s", i),
+                                                               absl::StrCat("10.96.1.", 10 + i))),
+              0u);
+  }
+  InformerOptions options = Options();
+  options.compressed_lists = true;
+  StartInformer(Connection(), options);
+  WaitForSyncAndWatch();
+  EXPECT_EQ(sink_.table().size(), 9u);
+  EXPECT_THAT(sink_.table().at("default/s8"), ::testing::EndsWith(" 10.96.1.18"));
+}
+
 TEST_F(InformerTest, AppliesLiveAddsModifiesAndDeletes) {
   StartApi();
   api_->Apply(FakeResource::kServices, ServiceJson("default", "a", "10.96.0.1"));
