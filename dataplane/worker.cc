@@ -1,0 +1,232 @@
+// The worker loop and one burst on one port. Hot path: everything here runs per packet or per
+// poll, so it allocates nothing, takes no lock, makes no syscall and logs nothing.
+#include "dataplane/worker.h"
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+#include <rte_rcu_qsbr.h>
+
+#include <algorithm>
+
+#include "dataplane/packet/frame.h"
+#include "dataplane/packet/reply.h"
+
+namespace clusterdns::dataplane {
+namespace {
+
+// Flags that describe where an mbuf's buffer lives rather than its packet: they must survive when
+// the RX flags are cleared for the reply.
+constexpr uint64_t kBufferFlags = RTE_MBUF_F_INDIRECT | RTE_MBUF_F_EXTERNAL;
+
+inline void SetReplyLength(rte_mbuf* m, size_t frame_len) noexcept {
+  // Single segment, and the reply was written within the segment's data room (every reply builder
+  // is bounded by the room it was given).
+  m->data_len = static_cast<uint16_t>(frame_len);
+  m->pkt_len = static_cast<uint32_t>(frame_len);
+  m->ol_flags &= kBufferFlags;  // RX flags mean nothing on TX
+}
+
+inline RxChecks RxChecksOf(const rte_mbuf* m) noexcept {
+  RxChecks checks;
+  checks.ipv4_checksum_good =
+      (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) == RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+  checks.udp_checksum_good =
+      (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) == RTE_MBUF_F_RX_L4_CKSUM_GOOD;
+  return checks;
+}
+
+inline void CountDrop(PortQueueCounters& c, WorkerDropReason reason) noexcept {
+  Bump(c.drops[kFrameDropSlots + static_cast<size_t>(reason)]);
+}
+
+// Per-burst tallies, stored to the shared counters once per burst.
+struct Tally {
+  uint64_t dns = 0;
+  uint64_t arp = 0;
+  uint64_t nd = 0;
+  uint64_t echo = 0;
+};
+
+void PollPort(const WorkerConfig& config, const WorkerPort& port,
+              const records::AnswerTable* table) noexcept {
+  PortQueueCounters& counters = *port.counters;
+  const uint64_t start_tsc = rte_rdtsc();
+  rte_mbuf* rx[kBurstSize];
+  const uint16_t received = rte_eth_rx_burst(port.port_id, port.queue, rx, kBurstSize);
+  if (received == 0) {
+    Bump(counters.idle_polls);
+    Bump(counters.idle_cycles, rte_rdtsc() - start_tsc);
+    return;
+  }
+  for (uint16_t i = 0; i < received; ++i) rte_prefetch0(rte_pktmbuf_mtod(rx[i], void*));
+
+  rte_mbuf* tx[kBurstSize];
+  rte_mbuf* dropped[kBurstSize];
+  rte_mbuf* exceptions[kBurstSize];
+  uint16_t tx_count = 0;
+  uint16_t drop_count = 0;
+  uint16_t exception_count = 0;
+  records::RespondJob jobs[kBurstSize];
+  ParsedFrame job_frames[kBurstSize];
+  rte_mbuf* job_mbufs[kBurstSize];
+  uint16_t job_count = 0;
+  Tally tally;
+
+  // Pass 1: classify; answer ARP / NS / echo at once; collect the DNS queries.
+  for (uint16_t i = 0; i < received; ++i) {
+    rte_mbuf* m = rx[i];
+    if (unlikely(m->nb_segs != 1)) {
+      CountDrop(counters, WorkerDropReason::kMultiSegment);
+      dropped[drop_count++] = m;
+      continue;
+    }
+    uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
+    // Writable bytes from frame[0]: the rest of the segment's data room.
+    const size_t room = static_cast<size_t>(m->buf_len) - m->data_off;
+    const ParsedFrame p = ClassifyFrame(frame, m->data_len, port.mac, config.served, RxChecksOf(m));
+    switch (p.action) {
+      case FrameAction::kDns: {
+        if (unlikely(table == nullptr)) {
+          CountDrop(counters, WorkerDropReason::kNoTable);
+          dropped[drop_count++] = m;
+          break;
+        }
+        // The response may be longer than the query: give respond() the room after the payload,
+        // up to what a UDP response can use (never less than the query itself).
+        const size_t payload_room = room - p.payload_offset;
+        const size_t cap =
+            std::min(payload_room, std::max<size_t>(p.payload_len, records::kUdpResponseRoom));
+        records::RespondJob& job = jobs[job_count];
+        job.buf = frame + p.payload_offset;
+        job.len = p.payload_len;
+        job.cap = static_cast<uint16_t>(cap);
+        job_frames[job_count] = p;
+        job_mbufs[job_count] = m;
+        ++job_count;
+        break;
+      }
+      case FrameAction::kArpRequest:
+        SetReplyLength(m, AnswerArp(frame, p, port.mac));
+        tx[tx_count++] = m;
+        ++tally.arp;
+        break;
+      case FrameAction::kNeighborSolicit: {
+        const size_t len = AnswerNeighborSolicit(frame, room, p, port.mac);
+        if (unlikely(len == 0)) {
+          CountDrop(counters, WorkerDropReason::kReplyFailed);
+          dropped[drop_count++] = m;
+          break;
+        }
+        SetReplyLength(m, len);
+        tx[tx_count++] = m;
+        ++tally.nd;
+        break;
+      }
+      case FrameAction::kEchoRequest:
+        SetReplyLength(m, AnswerEcho(frame, p));
+        tx[tx_count++] = m;
+        ++tally.echo;
+        break;
+      case FrameAction::kException:
+        Bump(counters.exceptions[static_cast<size_t>(p.exception)]);
+        exceptions[exception_count++] = m;
+        break;
+      case FrameAction::kDrop:
+        Bump(counters.drops[static_cast<size_t>(p.drop)]);
+        dropped[drop_count++] = m;
+        break;
+    }
+  }
+
+  // Pass 2: answer the DNS queries as one burst (parse + hash all, prefetch, then look up), then
+  // finish each frame.
+  if (job_count != 0) {
+    records::RespondBurst(*table, jobs, job_count, config.respond);
+    const L4Checksum l4 =
+        port.udp_tx_checksum_offload ? L4Checksum::kOffload : L4Checksum::kSoftware;
+    for (uint16_t j = 0; j < job_count; ++j) {
+      const records::RespondResult r = jobs[j].result;
+      config.queries->Count(r);
+      rte_mbuf* m = job_mbufs[j];
+      switch (r.verdict) {
+        case records::Verdict::kReply: {
+          const ParsedFrame& p = job_frames[j];
+          const size_t len = FinishDnsReply(rte_pktmbuf_mtod(m, uint8_t*), p, r.size, l4);
+          if (unlikely(len == 0)) {
+            CountDrop(counters, WorkerDropReason::kReplyFailed);
+            dropped[drop_count++] = m;
+            break;
+          }
+          SetReplyLength(m, len);
+          if (l4 == L4Checksum::kOffload) {
+            m->ol_flags |= (p.family == IpFamily::kV4 ? RTE_MBUF_F_TX_IPV4 : RTE_MBUF_F_TX_IPV6) |
+                           RTE_MBUF_F_TX_UDP_CKSUM;
+            m->l2_len = p.l3_offset;  // Ethernet header and VLAN tags
+            m->l3_len = static_cast<uint16_t>(p.l4_offset - p.l3_offset);
+          }
+          tx[tx_count++] = m;
+          ++tally.dns;
+          break;
+        }
+        case records::Verdict::kDrop:  // counted in the QueryCounters by its reason
+          dropped[drop_count++] = m;
+          break;
+        case records::Verdict::kForward:  // untouched: the slow path forwards it upstream
+          Bump(counters.exceptions[kForwardExceptionSlot]);
+          exceptions[exception_count++] = m;
+          break;
+      }
+    }
+  }
+
+  if (tx_count != 0) {
+    const uint16_t sent = rte_eth_tx_burst(port.port_id, port.queue, tx, tx_count);
+    if (unlikely(sent < tx_count)) {
+      rte_pktmbuf_free_bulk(tx + sent, tx_count - sent);
+      Bump(counters.tx_dropped, tx_count - sent);
+    }
+    Bump(counters.tx, sent);
+  }
+  if (exception_count != 0) {
+    if (config.exception_hook != nullptr) {
+      config.exception_hook(config.exception_context, port.port_id, port.queue, exceptions,
+                            exception_count);
+    } else {
+      rte_pktmbuf_free_bulk(exceptions, exception_count);
+    }
+  }
+  if (drop_count != 0) rte_pktmbuf_free_bulk(dropped, drop_count);
+
+  Bump(counters.rx, received);
+  if (tally.dns != 0) Bump(counters.dns_replies, tally.dns);
+  if (tally.arp != 0) Bump(counters.arp_replies, tally.arp);
+  if (tally.nd != 0) Bump(counters.nd_replies, tally.nd);
+  if (tally.echo != 0) Bump(counters.echo_replies, tally.echo);
+  Bump(counters.busy_polls);
+  Bump(counters.busy_cycles, rte_rdtsc() - start_tsc);
+}
+
+}  // namespace
+
+int RunWorker(const WorkerConfig& config) noexcept {
+  rte_rcu_qsbr* const qsbr = config.grace->qsbr();
+  rte_rcu_qsbr_thread_online(qsbr, config.index);
+  // relaxed: the flag only asks the loop to end; Dataplane::Stop waits for the lcore (which
+  // synchronises) before touching anything the worker used.
+  while (!config.stop->load(std::memory_order_relaxed)) {
+    // acquire (inside Current): pairs with the publisher's release store, so the table is seen
+    // fully built. Held until the quiescent report below, never across it.
+    const records::AnswerTable* table = config.publisher->Current();
+    for (const WorkerPort& port : config.ports) PollPort(config, port, table);
+    rte_rcu_qsbr_quiescent(qsbr, config.index);
+  }
+  rte_rcu_qsbr_thread_offline(qsbr, config.index);
+  return 0;
+}
+
+int WorkerMain(void* arg) noexcept { return RunWorker(*static_cast<const WorkerConfig*>(arg)); }
+
+}  // namespace clusterdns::dataplane
