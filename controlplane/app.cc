@@ -22,6 +22,7 @@ inline constexpr char kVersion[] = "0.3.0";
 
 struct App::Parts {
   std::unique_ptr<records::EpochGracePeriod> grace;
+  std::unique_ptr<records::CombinedGracePeriod> combined;  // with the dataplane's QSBR
   std::unique_ptr<records::TablePublisher> publisher;
   std::unique_ptr<Metrics> metrics;
   std::unique_ptr<Controller> controller;
@@ -43,8 +44,18 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
                         records::TableBuilder::Create(config.zone));
   // One reader slot per listener thread (a UDP and a TCP thread per address).
   p->grace = std::make_unique<records::EpochGracePeriod>(std::max<size_t>(1, 2 * config.listen.size()));
-  p->publisher = std::make_unique<records::TablePublisher>(p->grace.get());
+  records::GracePeriod* grace = p->grace.get();
+  if (config.dataplane_grace != nullptr) {
+    p->combined = std::make_unique<records::CombinedGracePeriod>(
+        std::vector<records::GracePeriod*>{config.dataplane_grace, p->grace.get()});
+    grace = p->combined.get();
+  }
+  p->publisher = std::make_unique<records::TablePublisher>(grace);
   p->metrics = std::make_unique<Metrics>(kVersion);
+  if (config.dataplane_workers != nullptr) p->metrics->SetWorkerSource(config.dataplane_workers);
+  for (const records::QueryCounters* c : config.dataplane_counters) {
+    p->metrics->AddQueryCounters("dataplane", c);
+  }
   p->controller = std::make_unique<Controller>(
       std::move(builder), p->publisher.get(),
       ControllerOptions{.coalesce_window = config.coalesce_window});
@@ -115,6 +126,7 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   std::vector<std::string> sources;
   if (p->file) sources.push_back("file " + config.objects_file);
   if (config.kubernetes) sources.push_back("kubernetes " + config.kubernetes->server);
+  if (config.dataplane_grace != nullptr) serving.push_back("(and the DPDK ports)");
   std::fprintf(stderr, "clusterdns: serving %s on udp+tcp [%s], http %s, sources [%s]\n",
                absl::StrJoin(config.zone.domains, ",").c_str(),
                absl::StrJoin(serving, " ").c_str(),
@@ -140,5 +152,7 @@ std::vector<ListenAddress> App::listening() const {
 int App::http_port() const { return parts_->http ? parts_->http->port() : 0; }
 
 bool App::ready() const { return parts_->controller->Ready(); }
+
+const records::TablePublisher* App::publisher() const { return parts_->publisher.get(); }
 
 }  // namespace clusterdns::controlplane

@@ -15,8 +15,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controlplane/http/metrics.h"
 #include "controlplane/kube/kube_connection.h"
 #include "controlplane/listen/listen_address.h"
+#include "records/query_counters.h"
+#include "records/table_publisher.h"
 #include "records/zone_config.h"
 
 namespace clusterdns::controlplane {
@@ -34,6 +37,12 @@ struct AppConfig {
   absl::Duration kube_idle_timeout = absl::Minutes(3);
   absl::Duration kube_backoff_initial = absl::Milliseconds(200);
   absl::Duration kube_backoff_max = absl::Seconds(30);
+
+  // The DPDK dataplane, when main created one (before App::Start, so that its workers' CPUs are
+  // set aside before any control-plane thread starts). Not owned; they outlive the App.
+  records::GracePeriod* dataplane_grace = nullptr;  // the workers' QSBR
+  const WorkerCounterSource* dataplane_workers = nullptr;
+  std::vector<const records::QueryCounters*> dataplane_counters;
 };
 
 class App {
@@ -50,6 +59,8 @@ class App {
   std::vector<ListenAddress> listening() const;  // actual ports (port 0 resolved)
   int http_port() const;                          // 0 without an HTTP server
   bool ready() const;
+  // What the dataplane's workers read tables from (Dataplane::Launch).
+  const records::TablePublisher* publisher() const;
 
  private:
   struct Parts;

@@ -31,7 +31,7 @@ namespace clusterdns::controlplane {
 
 std::vector<std::string> RepeatableAppFlags() { return {"listen", "domain", "ip"}; }
 
-absl::StatusOr<AppConfig> AppConfigFromFlags() {
+absl::StatusOr<AppConfig> AppConfigFromFlags(bool dataplane) {
   AppConfig config;
   CDNS_ASSIGN_OR_RETURN(config.zone, ZoneConfigFromFlags());
   config.objects_file = absl::GetFlag(FLAGS_objects_file);
@@ -66,9 +66,13 @@ absl::StatusOr<AppConfig> AppConfigFromFlags() {
         "no source of cluster objects: give --objects-file, --kube-master-url or --kubeconfig "
         "(or run in a pod, where KUBERNETES_SERVICE_HOST is set)");
   }
-  if (config.listen.empty()) {
+  if (dataplane && config.zone.nameserver_addresses.empty()) {
     return absl::InvalidArgumentError(
-        "nothing to serve on: give --listen=ADDR:PORT (the DPDK dataplane is not built yet)");
+        "the DPDK ports answer on the --ip addresses: give --ip=ADDR[,ADDR] (the DNS ClusterIP)");
+  }
+  if (!dataplane && config.listen.empty()) {
+    return absl::InvalidArgumentError(
+        "nothing to serve on: give --listen=ADDR:PORT, or EAL options and ports before \"--\"");
   }
   return config;
 }

@@ -15,6 +15,8 @@ std::vector<std::string> RepeatableAppFlags();
 
 // Reads every flag (zone flags included) into an AppConfig; the environment supplies the
 // in-cluster configuration (KUBERNETES_SERVICE_HOST) when no other Kubernetes flag is given.
-absl::StatusOr<AppConfig> AppConfigFromFlags();
+// `dataplane`: EAL arguments were given, so the DPDK ports serve (--listen becomes optional and
+// --ip required).
+absl::StatusOr<AppConfig> AppConfigFromFlags(bool dataplane = false);
 
 }  // namespace clusterdns::controlplane

@@ -1,30 +1,43 @@
 // clusterdns: the appliance's entry point (DESIGN.md "Interface").
-//   clusterdns [EAL options] -- --listen=198.18.0.1:53 --objects-file=cluster.json ...
-// Thin glue: flags → AppConfig → App, then wait for SIGINT/SIGTERM and stop cleanly.
+//   clusterdns [EAL options --] --ip=10.254.0.3 --objects-file=cluster.json ...
+//   clusterdns --listen=198.18.0.1:53 --kubeconfig=...          (kernel sockets only)
+// Thin glue: flags → (Dataplane) → AppConfig → App, then serve until SIGINT/SIGTERM and stop
+// cleanly. With EAL options the DPDK dataplane serves the --ip addresses on every port the EAL
+// offers, the main lcore's worker runs on this thread, and a signal thread stops it.
 // Exit 0 after a clean stop, 2 on bad flags or anything that prevents starting (one line on
 // stderr naming the problem).
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <memory>
+#include <thread>
 
+#include "absl/strings/string_view.h"
 #include "controlplane/app.h"
 #include "controlplane/app_flags.h"
 #include "controlplane/command_line.h"
+#include "dataplane/dataplane.h"
 
 namespace {
 
 constexpr char kUsage[] =
     "clusterdns: Kubernetes cluster DNS from precompiled answers.\n"
     "usage: clusterdns [EAL options --] [options]\n"
+    "  clusterdns -l 0-3 -a 0000:3b:00.0 -- --ip=10.254.0.3 --kubeconfig=$HOME/.kube/config\n"
     "  clusterdns --listen=127.0.0.1:5353 --objects-file=cluster.json --service-cidr=10.254.0.0/16\n"
-    "  clusterdns --listen=[::]:53 --kubeconfig=$HOME/.kube/config\n"
     "options:\n";
+
+int Fail(absl::string_view message) {
+  std::cerr << "clusterdns: " << message << "\n";
+  return 2;
+}
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  using namespace clusterdns;
   using namespace clusterdns::controlplane;
-  // Every thread inherits this mask; the signals are taken by sigwait below, never by a handler
+  // Every thread inherits this mask; the signals are taken by sigwait, never by a handler
   // interrupting a worker.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
@@ -34,30 +47,49 @@ int main(int argc, char** argv) {
   std::signal(SIGPIPE, SIG_IGN);  // a TCP client that went away is an error code, not a signal
 
   auto command_line = ParseCommandLine(argc, argv, RepeatableAppFlags());
-  if (!command_line.ok()) {
-    std::cerr << "clusterdns: " << command_line.status().message() << "\n";
-    return 2;
-  }
+  if (!command_line.ok()) return Fail(command_line.status().message());
   if (command_line->help) {
     std::cout << kUsage << FlagsHelp("controlplane/");
     return 0;
   }
-  if (!command_line->eal_args.empty()) {
-    std::cerr << "clusterdns: EAL options given, but this build has no DPDK dataplane yet; "
-                 "serve with --listen and no EAL options\n";
-    return 2;
-  }
-  auto config = AppConfigFromFlags();
-  if (!config.ok()) {
-    std::cerr << "clusterdns: " << config.status().message() << "\n";
-    return 2;
+  const bool with_dataplane = !command_line->eal_args.empty();
+  auto config = AppConfigFromFlags(with_dataplane);
+  if (!config.ok()) return Fail(config.status().message());
+
+  // The dataplane first: it sets the workers' CPUs aside before any control-plane thread starts,
+  // and it must outlive the App (declared first, destroyed last).
+  std::unique_ptr<dataplane::Dataplane> dp;
+  if (with_dataplane) {
+    dataplane::DataplaneOptions options;
+    options.addresses = config->zone.nameserver_addresses;
+    options.respond.refuse_outside_zones = true;  // --upstream=none
+    auto created = dataplane::Dataplane::Create(command_line->eal_args, options);
+    if (!created.ok()) return Fail(created.status().message());
+    dp = *std::move(created);
+    config->dataplane_grace = dp->grace_period();
+    config->dataplane_workers = &dp->worker_stats();
+    config->dataplane_counters = dp->query_counters();
   }
   auto app = App::Start(*std::move(config));
-  if (!app.ok()) {
-    std::cerr << "clusterdns: " << app.status().message() << "\n";
-    return 2;
-  }
+  if (!app.ok()) return Fail(app.status().message());
+
   int signal = 0;
+  if (dp) {
+    if (absl::Status launched = dp->Launch((*app)->publisher()); !launched.ok()) {
+      (*app)->Stop();
+      return Fail(launched.message());
+    }
+    std::thread signals([&] {
+      sigwait(&stop_signals, &signal);
+      dp->RequestStop();
+    });
+    dp->RunMainLcore();  // the main lcore's worker, until RequestStop
+    signals.join();
+    std::fprintf(stderr, "clusterdns: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    dp->Stop();  // workers first: they read the publisher's tables
+    (*app)->Stop();
+    return 0;
+  }
   sigwait(&stop_signals, &signal);
   std::fprintf(stderr, "clusterdns: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
   (*app)->Stop();

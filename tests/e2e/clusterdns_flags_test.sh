@@ -55,7 +55,17 @@ expect_error "$work/nokubeconfig" --listen=127.0.0.1:0 --kubeconfig="$work/nokub
 expect_error "--listen" --listen=999.1.1.1:53 --objects-file="$objects"
 expect_error "--service-cidr" --listen=127.0.0.1:0 --objects-file="$objects" --service-cidr=10.0.0.1/8
 expect_error "--upstream" --listen=127.0.0.1:0 --objects-file="$objects" --upstream=198.18.0.1
-expect_error "EAL" --no-pci -- --listen=127.0.0.1:0 --objects-file="$objects"
+expect_error "--ip" --no-pci -- --listen=127.0.0.1:0 --objects-file="$objects"
+
+# EAL options without a port: the EAL starts (its own log lines), then one clear error, exit 2.
+rc=0
+"$clusterdns" --no-pci --no-huge -m 64 --no-shconf --no-telemetry --file-prefix="cdns-flags-$$" -l 0 \
+  -- --ip=198.18.0.53 --objects-file="$objects" --http-addr= >"$work/out" 2>"$work/err" </dev/null || rc=$?
+rmdir "/var/run/dpdk/cdns-flags-$$" 2>/dev/null || true
+[ "$rc" = 2 ] || { echo "FAIL: exit $rc (want 2) with EAL options and no port"; cat "$work/err"; exit 1; }
+tail -1 "$work/err" | grep -q "^clusterdns: .*port" ||
+  { echo "FAIL: the last line does not name the missing port:"; tail -3 "$work/err"; exit 1; }
+echo "ok: EAL options and no port → $(tail -1 "$work/err")"
 
 # A port in use (by a socket this test holds) names the address.
 "$clusterdns" --listen=127.0.0.1:0 --objects-file="$objects" --http-addr=127.0.0.1:0 2>"$work/first.log" &
