@@ -12,7 +12,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   clang-14 libclang-rt-14-dev
   libjemalloc-dev libcpp-httplib-dev libssl-dev libyaml-cpp-dev prometheus-cpp-dev openssl
-  knot-dnsutils dnsutils iproute2 ethtool iputils-ping
+  knot-dnsutils dnsutils dnsperf curl iproute2 ethtool iputils-ping
 )
 
 missing=()
