@@ -63,6 +63,9 @@ int main(int argc, char** argv) {
     dataplane::DataplaneOptions options;
     options.addresses = config->zone.nameserver_addresses;
     options.respond.refuse_outside_zones = true;  // --upstream=none
+    // TCP and the rest of what the workers do not answer reach the kernel (and the --listen
+    // sockets, which may bind the served addresses) through a TAP per port.
+    options.exception_path.enabled = true;
     auto created = dataplane::Dataplane::Create(command_line->eal_args, options);
     if (!created.ok()) return Fail(created.status().message());
     dp = *std::move(created);

@@ -39,6 +39,10 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
   if (options.addresses.empty()) {
     return absl::InvalidArgumentError("the dataplane needs at least one address to serve (--ip)");
   }
+  if (options.exception_path.enabled && options.exception_hook != nullptr) {
+    return absl::InvalidArgumentError(
+        "an exception hook and the exception path's TAPs exclude each other");
+  }
   // Before the EAL: a bad address fails without touching any device.
   CDNS_ASSIGN_OR_RETURN(ServedAddresses served, ServedAddresses::Create(options.addresses));
 
@@ -59,6 +63,14 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
   std::vector<uint16_t> port_ids;
   for (const PortInfo& p : dp->ports_.ports()) port_ids.push_back(p.id);
   dp->stats_ = std::make_unique<WorkerStats>(dp->lcores_, port_ids);
+  if (options.exception_path.enabled) {
+    CDNS_ASSIGN_OR_RETURN(dp->exception_,
+                          ExceptionPath::Create(dp->ports_.ports(), dp->lcores_.size(),
+                                                options.addresses, options.exception_path,
+                                                options.ports.log));
+    options.exception_hook = ExceptionPath::Hook;
+    options.exception_context = dp->exception_.get();
+  }
 
   dp->workers_.resize(dp->lcores_.size());
   for (size_t w = 0; w < dp->lcores_.size(); ++w) {
@@ -73,6 +85,10 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
       wp.mac = info.mac;
       wp.udp_tx_checksum_offload = info.udp_tx_checksum_offload;
       wp.counters = &dp->stats_->port(w, p);
+      if (w == 0 && dp->exception_) {
+        wp.from_kernel = dp->exception_->from_kernel(p);
+        wp.kernel_egress = dp->exception_->egress_counters(p);
+      }
       c.ports.push_back(wp);
     }
     c.served = served;
@@ -126,6 +142,7 @@ absl::Status Dataplane::Launch(const records::TablePublisher* publisher) {
   if (publisher == nullptr) return absl::InvalidArgumentError("no table publisher");
   for (WorkerConfig& c : workers_) c.publisher = publisher;
   launched_ = true;
+  if (exception_) exception_->StartThread();
   for (size_t w = 1; w < workers_.size(); ++w) {
     if (int rc = rte_eal_remote_launch(WorkerMain, &workers_[w], workers_[w].lcore); rc != 0) {
       Stop();
@@ -153,7 +170,11 @@ void Dataplane::Stop() {
   stopped_ = true;
   RequestStop();
   if (launched_) rte_eal_mp_wait_lcore();  // every worker lcore back to WAIT
+  // The exception path's rings hold mbufs of the ports' pools: freed before the pools are; the
+  // ports' TX rings may hold mbufs of the TAP pool: it goes after them.
+  if (exception_) exception_->Stop();
   ports_.Stop();
+  exception_.reset();
 }
 
 }  // namespace clusterdns::dataplane

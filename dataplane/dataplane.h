@@ -4,7 +4,10 @@
 //
 // Start-up sequence (main thread):
 //   1. Dataplane::Create(eal_args, options)   rte_eal_init, every port configured and started,
-//                                             the QSBR variable with one reader per worker.
+//                                             the QSBR variable with one reader per worker; with
+//                                             options.exception_path.enabled, a kernel TAP per
+//                                             port holding the served addresses (so --listen
+//                                             sockets on them can bind after Create).
 //                                             Then the main thread's CPU affinity is set to the
 //                                             CPUs outside the EAL core list (all CPUs if the list
 //                                             covers them all), so that the control-plane threads
@@ -13,12 +16,14 @@
 //                                             (it publishes the first table when it likes;
 //                                             workers drop DNS queries, counted as no_table,
 //                                             until then, and answer ARP/NDP/echo already).
-//   3. dataplane->Launch(&publisher)          workers start on every lcore but the main one.
+//   3. dataplane->Launch(&publisher)          workers start on every lcore but the main one (and
+//                                             the exception path's slow-path thread).
 //   4. a signal thread: sigwait → dataplane->RequestStop()
 //   5. dataplane->RunMainLcore()              the main lcore's worker, on the main thread, pinned
 //                                             back to the main lcore's CPUs; returns after
 //                                             RequestStop().
-//   6. dataplane->Stop()                      waits for every worker, stops and closes the ports,
+//   6. dataplane->Stop()                      waits for every worker, stops the exception path
+//                                             (thread, TAPs, rules), stops and closes the ports,
 //                                             frees the pools. Then the control plane stops
 //                                             (the publisher must outlive the workers); the
 //                                             Dataplane object itself goes last (~Dataplane:
@@ -48,6 +53,7 @@
 
 #include "absl/status/statusor.h"
 #include "dataplane/eal.h"
+#include "dataplane/exception_path.h"
 #include "dataplane/port.h"
 #include "dataplane/qsbr_grace_period.h"
 #include "dataplane/worker.h"
@@ -64,6 +70,8 @@ struct DataplaneOptions {
   PortOptions ports;
   ExceptionHook exception_hook = nullptr;  // see worker.h; nullptr: exceptions are freed
   void* exception_context = nullptr;
+  // The kernel TAP per port (exception_path.h); excludes exception_hook. Needs CAP_NET_ADMIN.
+  ExceptionPathOptions exception_path;
 };
 
 class Dataplane {
@@ -85,6 +93,8 @@ class Dataplane {
   std::vector<const records::QueryCounters*> query_counters() const;
   const std::vector<PortInfo>& ports() const { return ports_.ports(); }
   const std::vector<unsigned>& lcores() const { return lcores_; }  // worker order; [0] = main
+  // The exception path's counters, one line per port ("" without it). Any thread.
+  std::string ExceptionSummary() const { return exception_ ? exception_->Summary() : ""; }
 
   // Starts the workers of every lcore but the main one, reading tables from `publisher`, which
   // must outlive Stop(). Once only.
@@ -110,6 +120,7 @@ class Dataplane {
   std::unique_ptr<QsbrGracePeriod> grace_;
   std::unique_ptr<WorkerStats> stats_;
   std::vector<WorkerConfig> workers_;
+  std::unique_ptr<ExceptionPath> exception_;  // stopped before, freed after ports_.Stop()
   std::vector<unsigned char> control_cpus_;  // cpu_set_t bytes for the non-worker threads
   // relaxed everywhere: a request to leave the loop; rte_eal_wait_lcore orders the rest.
   std::atomic<bool> stop_{false};

@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
 #include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
 
 #include <algorithm>
 
@@ -209,6 +210,21 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
   Bump(counters.busy_cycles, rte_rdtsc() - start_tsc);
 }
 
+// The kernel's frames (exception path) out of this port on the worker's queue.
+void SendKernelFrames(const WorkerPort& port) noexcept {
+  rte_mbuf* frames[kBurstSize];
+  const unsigned n = rte_ring_sc_dequeue_burst(port.from_kernel, reinterpret_cast<void**>(frames),
+                                               kBurstSize, nullptr);
+  if (likely(n == 0)) return;
+  const uint16_t sent =
+      rte_eth_tx_burst(port.port_id, port.queue, frames, static_cast<uint16_t>(n));
+  if (unlikely(sent < n)) {
+    rte_pktmbuf_free_bulk(frames + sent, n - sent);
+    Bump(port.kernel_egress->tx_dropped, n - sent);
+  }
+  if (sent != 0) Bump(port.kernel_egress->tx, sent);
+}
+
 }  // namespace
 
 int RunWorker(const WorkerConfig& config) noexcept {
@@ -220,7 +236,10 @@ int RunWorker(const WorkerConfig& config) noexcept {
     // acquire (inside Current): pairs with the publisher's release store, so the table is seen
     // fully built. Held until the quiescent report below, never across it.
     const records::AnswerTable* table = config.publisher->Current();
-    for (const WorkerPort& port : config.ports) PollPort(config, port, table);
+    for (const WorkerPort& port : config.ports) {
+      PollPort(config, port, table);
+      if (port.from_kernel != nullptr) SendKernelFrames(port);
+    }
     rte_rcu_qsbr_quiescent(qsbr, config.index);
   }
   rte_rcu_qsbr_thread_offline(qsbr, config.index);

@@ -10,6 +10,7 @@
 //       ARP / NS / echo: answered in place
 //       exceptions → the exception hook (or freed), drops → freed; every one counted by reason
 //       → tx_burst; what TX refuses is freed and counted
+//   worker 0 with the exception path: the kernel's frames from the ring → tx_burst
 //   rte_rcu_qsbr_quiescent                           (once per loop, also when every burst was
 //                                                    empty)
 //   stop flag (relaxed load)                         (once per loop)
@@ -33,6 +34,7 @@
 #include "records/table_publisher.h"
 
 struct rte_mbuf;
+struct rte_ring;
 
 namespace clusterdns::dataplane {
 
@@ -49,6 +51,13 @@ static_assert(kBurstSize <= records::kMaxBurst);
 using ExceptionHook = void (*)(void* context, uint16_t port_id, uint16_t queue, rte_mbuf** mbufs,
                                uint16_t count) noexcept;
 
+// Frames the kernel sent out of the exception path's TAP (exception_path.h), transmitted by
+// worker 0 on its own queue. Single writer: worker 0.
+struct alignas(64) KernelEgressCounters {
+  std::atomic<uint64_t> tx{0};          // accepted by tx_burst
+  std::atomic<uint64_t> tx_dropped{0};  // refused by tx_burst, freed
+};
+
 // One port as one worker sees it.
 struct WorkerPort {
   uint16_t port_id = 0;
@@ -56,6 +65,10 @@ struct WorkerPort {
   MacAddress mac;
   bool udp_tx_checksum_offload = false;
   PortQueueCounters* counters = nullptr;  // this (worker, port)'s block
+  // Worker 0 only, with the exception path: frames from the kernel to send on this port (single
+  // consumer: this worker), polled once per loop, and their counters. nullptr otherwise.
+  rte_ring* from_kernel = nullptr;
+  KernelEgressCounters* kernel_egress = nullptr;
 };
 
 struct WorkerConfig {

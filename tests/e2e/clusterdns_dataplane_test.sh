@@ -42,6 +42,9 @@ ip link add "$veth_server" type veth peer name "$veth_client"
 ip link set "$veth_server" netns "$ns_server"
 ip link set "$veth_client" netns "$ns_client"
 ip netns exec "$ns_server" sysctl -qw "net.ipv6.conf.$veth_server.disable_ipv6=1"
+# af_packet leaves frames to the kernel too, and the served addresses live on the exception TAP:
+# strict reverse-path filtering keeps the kernel from answering what arrives on the veth.
+ip netns exec "$ns_server" sysctl -qw net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.$veth_server.rp_filter=1"
 ip -n "$ns_server" link set lo up
 ip -n "$ns_server" link set "$veth_server" up
 ip -n "$ns_client" link set lo up
