@@ -522,6 +522,9 @@ TEST_F(InformerTest, WatchTimeoutsAreDrawnFromTheConfiguredRange) {
   StartInformer(Connection(), options);
   WaitForSyncAndWatch();
   for (int i = 0; i < 5; ++i) {
+    // The server logs a watch request before it registers the stream: drop only an open one, or
+    // the drop misses it and the watch stays open for its 300+ s (seen under ASan in CI).
+    ASSERT_TRUE(api_->WaitForOpenWatches(FakeResource::kServices, 1, absl::Seconds(3)));
     api_->DropWatchConnections();
     ASSERT_TRUE(WaitUntil([&] { return Watches().size() >= static_cast<size_t>(i + 2); }));
   }
