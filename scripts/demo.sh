@@ -117,12 +117,12 @@ step "pod: nslookup redis-master   (the search path finds redis-master.default.s
 out=$(in_pod nslookup -timeout=2 redis-master 2>&1) || fail "nslookup redis-master"
 echo "$out" | show
 echo "    (nslookup also notes \"recursion not available\": right, with --upstream=none)"
-echo "$out" | grep -q "Address: 10.254.7.160" || fail "redis-master is not 10.254.7.160"
+grep -q "Address: 10.254.7.160" <<<"$out" || fail "redis-master is not 10.254.7.160"
 
 step "pod: nslookup kube-dns.kube-system"
 out=$(in_pod nslookup -timeout=2 kube-dns.kube-system 2>&1) || fail "nslookup kube-dns.kube-system"
 echo "$out" | show
-echo "$out" | grep -q "Address: 10.254.0.3" || fail "kube-dns.kube-system is not 10.254.0.3"
+grep -q "Address: 10.254.0.3" <<<"$out" || fail "kube-dns.kube-system is not 10.254.0.3"
 
 step "pod: nslookup kube-dns   (fails, as it did with kube-dns: the pod is in default, kube-dns in kube-system)"
 if out=$(in_pod nslookup -timeout=2 kube-dns 2>&1); then
@@ -136,12 +136,12 @@ echo "    zone, REFUSED with --upstream=none)"
 step "pod: SRV lookup of the kube-dns Service's named port"
 out=$(in_pod nslookup -timeout=2 -type=SRV _dns._udp.kube-dns.kube-system 2>&1) || fail "SRV lookup"
 echo "$out" | show
-echo "$out" | grep -q "service = 0 100 53 kube-dns.kube-system.svc.cluster.local" || fail "SRV answer"
+grep -q "service = 0 100 53 kube-dns.kube-system.svc.cluster.local" <<<"$out" || fail "SRV answer"
 
 step "pod: lookup over TCP   (workers hand TCP to the kernel through a TAP; clusterdns's own socket answers)"
 out=$(in_pod nslookup -vc -timeout=2 redis-master 2>&1) || fail "nslookup over TCP"
 echo "$out" | show
-echo "$out" | grep -q "Address: 10.254.7.160" || fail "redis-master over TCP is not 10.254.7.160"
+grep -q "Address: 10.254.7.160" <<<"$out" || fail "redis-master over TCP is not 10.254.7.160"
 
 step "pod: dnsperf for $seconds s against 198.18.0.53 (client and appliance share this machine's cores)"
 {

@@ -14,61 +14,10 @@
 # Exit 77 (skip) without root, kdig, ethtool or /dev/net/tun.
 set -euo pipefail
 clusterdns=$1 src=$2
-skip() { echo "SKIP: $*"; exit 77; }
-[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
-command -v kdig >/dev/null || skip "kdig (knot-dnsutils) not installed"
-command -v ethtool >/dev/null || skip "ethtool not installed (veth TX checksum offload must be off)"
+source "$(dirname "$0")/appliance_testbed.sh"
 [ -c /dev/net/tun ] || skip "no /dev/net/tun (net_tap)"
-
-id=$$
-ns_server="cdns-e2ex-$id-server"
-ns_client="cdns-e2ex-$id-client"
-veth_server="cdnx${id}s"
-veth_client="cdnx${id}c"
-prefix="cdns-e2ex-$id"
-work=$(mktemp -d)
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  [ -n "$pid" ] && { wait "$pid" 2>/dev/null || true; }
-  ip netns del "$ns_client" 2>/dev/null || true
-  ip netns del "$ns_server" 2>/dev/null || true
-  rm -rf "$work"
-  rmdir "/var/run/dpdk/$prefix" 2>/dev/null || true
-}
-trap cleanup EXIT
-fail() { echo "FAIL: $*"; echo "--- clusterdns log"; tail -30 "$work/clusterdns.log" || true; exit 1; }
-
-objects=$work/objects.json
-cp "$src/tests/testdata/objects/kube_dns_walkthrough.json" "$objects"
-
-ip netns add "$ns_server"
-ip netns add "$ns_client"
-ip link add "$veth_server" type veth peer name "$veth_client"
-ip link set "$veth_server" netns "$ns_server"
-ip link set "$veth_client" netns "$ns_client"
-ip netns exec "$ns_server" sysctl -qw "net.ipv6.conf.$veth_server.disable_ipv6=1"
-# af_packet does not take the frames from the kernel: it also sees them on the veth, and since the
-# served addresses are now local (on the TAP), it would answer UDP, TCP and ARP there too (every
-# UDP query answered twice). Strict reverse-path filtering on the veth stops that: the route back
-# to a client from a served address is the TAP's, so the kernel accepts those only from the TAP.
-ip netns exec "$ns_server" sysctl -qw net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.$veth_server.rp_filter=1"
-ip -n "$ns_server" link set lo up
-ip -n "$ns_server" link set "$veth_server" up
-ip -n "$ns_client" link set lo up
-ip -n "$ns_client" addr add 198.18.0.2/24 dev "$veth_client"
-ip -n "$ns_client" addr add 2001:2::2/64 dev "$veth_client" nodad
-ip -n "$ns_client" link set "$veth_client" up
-ip netns exec "$ns_client" ethtool -K "$veth_client" tx off >/dev/null
-
-ip netns exec "$ns_server" "$clusterdns" --no-pci --no-huge -m 256 --no-shconf --no-telemetry \
-  "--file-prefix=$prefix" -l 0 "--vdev=net_af_packet0,iface=$veth_server" -- \
-  --ip=198.18.0.53,2001:2::53 --objects-file="$objects" --service-cidr=10.254.0.0/16 \
-  --listen=198.18.0.53:53 --listen=[2001:2::53]:53 --http-addr=127.0.0.1:0 \
-  >"$work/clusterdns.out" 2>"$work/clusterdns.log" &
-pid=$!
-for _ in $(seq 100); do grep -q "clusterdns: serving" "$work/clusterdns.log" && break; sleep 0.1; done
-grep -q "clusterdns: serving" "$work/clusterdns.log" || fail "clusterdns did not start"
+testbed_up x "$src"
+testbed_start "$clusterdns" --listen=198.18.0.53:53 --listen=[2001:2::53]:53 --http-addr=127.0.0.1:0
 grep -q "exception path: port 0 → TAP cdns-tap0" "$work/clusterdns.log" || fail "no TAP log line"
 grep -q "exception path: warning" "$work/clusterdns.log" && fail "warned about the veth's rp_filter"
 http_port=$(sed -n 's/.*http.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | head -1)

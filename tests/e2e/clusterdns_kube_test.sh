@@ -80,7 +80,8 @@ echo "ready: the first sync is done"
 
 [ "$(ask redis-master.default.svc.cluster.local)" = 10.254.7.160 ] || fail "redis-master A"
 [ "$(ask kube-dns.kube-system.svc.cluster.local)" = 10.254.0.3 ] || fail "kube-dns A"
-kdig @127.0.0.1 -p "$dns_port" kube-dns.default.svc.cluster.local | grep -q "status: NXDOMAIN" ||
+nx=$(kdig @127.0.0.1 -p "$dns_port" kube-dns.default.svc.cluster.local)  # captured: see pipefail
+grep -q "status: NXDOMAIN" <<<"$nx" ||
   fail "kube-dns.default (a search-path expansion) is not NXDOMAIN"
 for q in "redis-master.default.svc.cluster.local A" "_dns._udp.kube-dns.kube-system.svc.cluster.local SRV" \
          "160.7.254.10.in-addr.arpa PTR" "redis-master.default.cluster.local A" "cluster.local NS" "cluster.local SOA"; do
@@ -118,9 +119,11 @@ for i in 1 2 3; do
   cp "$src/tests/testdata/objects/kube_dns_walkthrough.json" "$objects"
   kill -HUP "$fake_pid"
   for _ in $(seq 200); do
-    kdig @127.0.0.1 -p "$dns_port" +timeout=1 web.default.svc.cluster.local | grep -q "status: NXDOMAIN" && break
+    nx=$(kdig @127.0.0.1 -p "$dns_port" +timeout=1 web.default.svc.cluster.local) || true
+    grep -q "status: NXDOMAIN" <<<"$nx" && break
   done
-  kdig @127.0.0.1 -p "$dns_port" web.default.svc.cluster.local | grep -q "status: NXDOMAIN" ||
+  nx=$(kdig @127.0.0.1 -p "$dns_port" web.default.svc.cluster.local)
+  grep -q "status: NXDOMAIN" <<<"$nx" ||
     fail "a deleted Service still answers"
 done
 ((best <= 100)) || fail "a created Service took ${best} ms (best of 3) to be answered; the target is 100 ms"
