@@ -1,8 +1,10 @@
 // TableBuilder: membership bookkeeping and shard rebuilds. See table_builder.h for the contract.
 //
-// Bookkeeping: per Service, the shards its names are in and its parent names; per shard, the
-// parent names there with how many references (parents_) and which Service gave each entry
-// (shard_items_). A Build then:
+// Bookkeeping: per Service, the shards its names are in and its shared parent names; per shard,
+// the shared parent names there with how many references (parents_) and which Service gave each
+// entry (shard_items_). A Service's own empty non-terminals (_tcp.<svc>.<ns>.svc.<zone>) are
+// entries it renders itself, like its records; only shallow parents that many Services share
+// (<ns>.svc.<zone>) are counted, so parents_ holds about one name per namespace. A Build then:
 //   A. compiles every changed Service once, moves its bookkeeping, and renders its names straight
 //      into the arenas of the (now dirty) shards they fall in;
 //   B. copies into each dirty shard the entries of the previous one whose contributors did not
@@ -41,6 +43,13 @@ constexpr size_t kServicesPerBuildThread = 5000;
 constexpr size_t kMaxBuildThreads = 8;
 // Readable bytes after the last entry of an arena (see respond.cc CopyChunks).
 constexpr size_t kArenaTailPadding = 32;
+// Ancestors this many labels or more below their zone's apex (_tcp.<svc>.<ns>.svc.<zone>, and
+// <svc>.<ns>.svc.<zone> itself) lie inside one Service's names: the Service renders them as
+// empty entries of its own. Shallower ones (<ns>.svc.<zone>, svc.<zone>, <ns>.<zone>) are shared
+// by many Services and reference counted in parents_. Either is correct for any name (a deep name
+// that two Services reach is merged like any shared name); the split keeps parents_ small and
+// shared entries few.
+constexpr size_t kOwnAncestorDepth = 3;
 
 // Runs fn(0) … fn(threads - 1) on that many threads and waits for them.
 template <typename Fn>
@@ -277,11 +286,12 @@ void TableBuilder::RenderOwner(uint32_t id, const std::vector<Record>& records,
   for (const Record& r : records) {
     if (r.owner == key) group.push_back(&r);
   }
-  if (group.empty()) return;
+  // No records at `key`: the entry was one of the Service's own empty non-terminals.
   int zone = zones_.FindZone(key);
   if (zone < 0) return;
-  uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
-                                group, &w.arena);
+  uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone),
+                                group.empty() ? EntryKind::kEmpty : EntryKind::kRecords, group,
+                                &w.arena);
   w.items.push_back(ShardWork::Item{hash, offset, id});
 }
 
@@ -297,10 +307,14 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
                                     std::vector<std::string>* problems) const {
   ServiceState& state = const_cast<ServiceState&>(services_[id]);  // this id's own state only
   CompileInto(state, records, problems, LegacyRecords::kMarkers);
-  // One pass over the names (records are sorted by owner): shard, parents, entry.
-  thread_local std::vector<std::string_view> ancestors;
+  // One pass over the names (records are sorted by owner): shard, ancestors, entry.
   thread_local std::vector<const Record*> group;
+  thread_local std::vector<std::string_view> owners;
+  thread_local std::vector<std::string_view> ancestors;
+  thread_local std::vector<std::pair<std::string_view, int>> local_ancestors;  // name, zone
+  owners.clear();
   ancestors.clear();
+  local_ancestors.clear();
   int zone = -1;
   size_t i = 0;
   while (i < records->size()) {
@@ -309,10 +323,17 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
     while (i < records->size() && (*records)[i].owner == owner) group.push_back(&(*records)[i++]);
     zone = zones_.FindZone(owner, zone);
     if (zone < 0) continue;
+    owners.push_back(owner);
     const uint64_t hash = HashName(owner);
     const uint32_t s = ShardOf(hash);
     state.shards.push_back(s);
+    // Ancestors come deepest first: the last one is one label below the apex.
+    const size_t first = ancestors.size();
     AncestorsBelowApex(owner, zones_.zones[zone].apex.size(), &ancestors);
+    const size_t found = ancestors.size() - first;
+    const size_t deep = found >= kOwnAncestorDepth ? found - (kOwnAncestorDepth - 1) : 0;
+    for (size_t k = 0; k < deep; ++k) local_ancestors.emplace_back(ancestors[first + k], zone);
+    ancestors.erase(ancestors.begin() + first, ancestors.begin() + first + deep);
     ShardWork& w = work[s];
     w.active = true;
     if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');  // offset 0 reads as empty
@@ -320,11 +341,33 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
         RenderEntry(zones_, owner, static_cast<uint8_t>(zone), EntryKind::kRecords, group, &w.arena);
     w.items.push_back(ShardWork::Item{hash, offset, id});
   }
+  // The Service's own empty non-terminals (deep ancestors such as _tcp.<svc>.<ns>.svc.<zone>):
+  // entries of its own, like its records, so they need no reference counts.
+  std::sort(owners.begin(), owners.end());
+  std::sort(local_ancestors.begin(), local_ancestors.end());
+  local_ancestors.erase(std::unique(local_ancestors.begin(), local_ancestors.end()),
+                        local_ancestors.end());
+  for (const auto& [name, name_zone] : local_ancestors) {
+    if (std::binary_search(owners.begin(), owners.end(), name)) continue;  // has records
+    const uint64_t hash = HashName(name);
+    const uint32_t s = ShardOf(hash);
+    state.shards.push_back(s);
+    ShardWork& w = work[s];
+    w.active = true;
+    if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');
+    std::vector<const Record*> none;
+    const uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(name_zone),
+                                        EntryKind::kEmpty, none, &w.arena);
+    w.items.push_back(ShardWork::Item{hash, offset, id});
+  }
   std::sort(state.shards.begin(), state.shards.end());
   state.shards.erase(std::unique(state.shards.begin(), state.shards.end()), state.shards.end());
   std::sort(ancestors.begin(), ancestors.end());
   ancestors.erase(std::unique(ancestors.begin(), ancestors.end()), ancestors.end());
+  // Shallow ancestors (a namespace, svc.<zone>) are shared by many Services: reference counted.
   for (std::string_view a : ancestors) {
+    // A name the Service has records at needs no reference from it: its records keep it.
+    if (std::binary_search(owners.begin(), owners.end(), a)) continue;
     const uint64_t hash = HashName(a);
     state.parents.push_back(hash);
     // parents_ is only read here (no thread writes it while Services compile).
@@ -396,8 +439,10 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     std::vector<const Record*> group;
     for (const Record& r : all) group.push_back(&r);
     int zone = zones_.FindZone(key);
-    uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone), EntryKind::kRecords,
-                                  group, &arena);
+    // Every contributor may hold the name only as an empty non-terminal of its own.
+    uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone),
+                                  group.empty() ? EntryKind::kEmpty : EntryKind::kRecords, group,
+                                  &arena);
     slots[slot] = (slots[slot] & 0xffffffff00000000ULL) | offset;
     for (uint32_t index : indices) w.items[index].offset = offset;
   }
@@ -652,3 +697,4 @@ std::vector<Record> TableBuilder::AllRecords() {
 }
 
 }  // namespace clusterdns::records
+

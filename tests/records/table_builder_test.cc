@@ -127,6 +127,68 @@ TEST(TableBuilder, LastServiceOfANamespaceRemovesItsParentName) {
   EXPECT_EQ(Ask(*table, "svc.cluster.local", records::kTypeA).message.rcode, kRcodeNoError);
 }
 
+// A Service's deep empty non-terminals (_tcp.<svc>.<ns>.svc.<zone>) are entries of its own:
+// they come and go with its named ports, in incremental builds too.
+TEST(TableBuilder, OwnEmptyNonTerminalsFollowTheService) {
+  auto builder = KubeDnsBuilder();
+  uint8_t ip[4] = {10, 254, 9, 9};
+  builder->UpsertService(ClusterIpService("shop", "cart", {records::IpAddress::V4(ip)},
+                                          {{"http", records::Protocol::kTcp, 80}}));
+  builder->Build();
+  const char* kEnt = "_tcp.cart.shop.svc.cluster.local";
+  Asked before = Ask(*builder->Build(), kEnt, records::kTypeA);
+  EXPECT_EQ(before.message.rcode, kRcodeNoError);
+  EXPECT_TRUE(before.message.answer.empty());
+  // An unnamed port has no SRV names: the empty non-terminal goes with them.
+  builder->UpsertService(ClusterIpService("shop", "cart", {records::IpAddress::V4(ip)},
+                                          {{"", records::Protocol::kTcp, 80}}));
+  auto unnamed = builder->Build();
+  EXPECT_EQ(Ask(*unnamed, kEnt, records::kTypeA).message.rcode, kRcodeNxDomain);
+  EXPECT_EQ(Ask(*unnamed, "cart.shop.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
+  builder->UpsertService(ClusterIpService("shop", "cart", {records::IpAddress::V4(ip)},
+                                          {{"grpc", records::Protocol::kUdp, 90}}));
+  auto udp = builder->Build();
+  EXPECT_EQ(Ask(*udp, "_udp.cart.shop.svc.cluster.local", records::kTypeA).message.rcode,
+            kRcodeNoError);
+  EXPECT_EQ(Ask(*udp, kEnt, records::kTypeA).message.rcode, kRcodeNxDomain);
+  builder->DeleteService("shop", "cart");
+  auto gone = builder->Build();
+  EXPECT_EQ(Ask(*gone, "_udp.cart.shop.svc.cluster.local", records::kTypeA).message.rcode,
+            kRcodeNxDomain);
+  EXPECT_EQ(Ask(*gone, "shop.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+}
+
+// One name, two roles: the legacy name of Service "a" in namespace "svc" (a.svc.<zone>) is also
+// the parent of every name in namespace "a". Whichever goes first, the other keeps the name.
+TEST(TableBuilder, NameThatIsOneServicesRecordsAndAnothersParent) {
+  for (bool service_first : {true, false}) {
+    records::ZoneConfig config = KubeDnsConfig();
+    config.legacy_names = true;
+    auto builder = std::move(*records::TableBuilder::Create(config));
+    uint8_t a_ip[4] = {10, 254, 1, 1}, x_ip[4] = {10, 254, 1, 2};
+    builder->UpsertService(ClusterIpService("svc", "a", {records::IpAddress::V4(a_ip)}, {}));
+    builder->UpsertService(ClusterIpService("a", "x", {records::IpAddress::V4(x_ip)}, {}));
+    auto both = builder->Build();
+    EXPECT_EQ(Ask(*both, "a.svc.cluster.local", records::kTypeA).message.answer.size(), 1u);
+    if (service_first) {
+      builder->DeleteService("svc", "a");
+      Asked parent = Ask(*builder->Build(), "a.svc.cluster.local", records::kTypeA);
+      EXPECT_EQ(parent.message.rcode, kRcodeNoError) << "namespace a still has x";
+      EXPECT_TRUE(parent.message.answer.empty());
+      builder->DeleteService("a", "x");
+      EXPECT_EQ(Ask(*builder->Build(), "a.svc.cluster.local", records::kTypeA).message.rcode,
+                kRcodeNxDomain);
+    } else {
+      builder->DeleteService("a", "x");
+      EXPECT_EQ(Ask(*builder->Build(), "a.svc.cluster.local", records::kTypeA).message.answer.size(),
+                1u);
+      builder->DeleteService("svc", "a");
+      EXPECT_EQ(Ask(*builder->Build(), "a.svc.cluster.local", records::kTypeA).message.rcode,
+                kRcodeNxDomain);
+    }
+  }
+}
+
 TEST(TableBuilder, SliceChangesFollowHeadlessAnswers) {
   auto builder = KubeDnsBuilder();
   builder->Build();
