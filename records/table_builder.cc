@@ -50,6 +50,9 @@ constexpr size_t kArenaTailPadding = 32;
 // that two Services reach is merged like any shared name); the split keeps parents_ small and
 // shared entries few.
 constexpr size_t kOwnAncestorDepth = 3;
+// A parallel full build renders into an arena per thread and group of 2^this shards (~170 KB
+// each at 100k Services: the allocator's large extents, returned whole when the group is done).
+constexpr int kShardsPerGroupBits = 6;
 
 // Runs fn(0) … fn(threads - 1) on that many threads and waits for them.
 template <typename Fn>
@@ -75,23 +78,44 @@ struct TableBuilder::ShardWork {
   std::vector<Item> items;
 };
 
-// Joins the threads' pieces of shard `s` into `into`: entries are position-independent, only
-// the item offsets move. The first piece moves; the others are copied after it.
-void TableBuilder::JoinPieces(uint32_t s, std::vector<std::vector<ShardWork>>& pieces,
-                              ShardWork& into) {
+// Moves the entries of group `g` from every thread's piece into the shards of the group, each
+// shard's arena sized once (no growth, so no slack), and frees the pieces: a parallel build
+// holds each entry twice only for one group at a time. Entries are position-independent; only
+// the item offsets change. Items keep the order of the threads, as one thread would have.
+void TableBuilder::SplitGroup(size_t g, int group_shift, std::vector<std::vector<ShardWork>>& pieces,
+                              std::vector<ShardWork>& work) const {
+  const uint32_t first = static_cast<uint32_t>(g << group_shift);
+  const uint32_t count = uint32_t{1} << group_shift;
+  thread_local std::vector<size_t> bytes;
+  thread_local std::vector<uint32_t> items;
+  bytes.assign(count, 0);
+  items.assign(count, 0);
   for (auto& thread_pieces : pieces) {
-    ShardWork& from = thread_pieces[s];
-    if (from.items.empty()) continue;
-    if (into.items.empty()) {
-      into.arena = std::move(from.arena);
-      into.items = std::move(from.items);
-      continue;
-    }
-    while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
-    const uint32_t shift = static_cast<uint32_t>(into.arena.size());
-    into.arena.append(from.arena);
+    const ShardWork& from = thread_pieces[g];
+    const uint8_t* arena = reinterpret_cast<const uint8_t*>(from.arena.data());
     for (const ShardWork::Item& item : from.items) {
-      into.items.push_back(ShardWork::Item{item.hash, item.offset + shift, item.id});
+      const uint32_t s = ShardOf(item.hash) - first;
+      bytes[s] += (EntrySize(arena + item.offset) + 3) & ~size_t{3};
+      ++items[s];
+    }
+  }
+  for (uint32_t k = 0; k < count; ++k) {
+    if (items[k] == 0) continue;
+    ShardWork& into = work[first + k];
+    into.arena.reserve(kArenaHeadPadding + bytes[k] + kArenaTailPadding);
+    into.arena.assign(kArenaHeadPadding, '\0');
+    into.items.reserve(items[k]);
+  }
+  for (auto& thread_pieces : pieces) {
+    ShardWork& from = thread_pieces[g];
+    const uint8_t* arena = reinterpret_cast<const uint8_t*>(from.arena.data());
+    for (const ShardWork::Item& item : from.items) {
+      ShardWork& into = work[ShardOf(item.hash)];
+      while (into.arena.size() % 4 != 0) into.arena.push_back('\0');
+      const uint32_t offset = static_cast<uint32_t>(into.arena.size());
+      into.arena.append(reinterpret_cast<const char*>(arena + item.offset),
+                        EntrySize(arena + item.offset));
+      into.items.push_back(ShardWork::Item{item.hash, offset, item.id});
     }
     std::string().swap(from.arena);
     std::vector<ShardWork::Item>().swap(from.items);
@@ -303,7 +327,8 @@ size_t TableBuilder::BuildThreads(size_t services) const {
 }
 
 void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
-                                    std::vector<ShardWork>& work, NewParents* new_parents,
+                                    std::vector<ShardWork>& work, int group_shift,
+                                    NewParents* new_parents,
                                     std::vector<std::string>* problems) const {
   ServiceState& state = const_cast<ServiceState&>(services_[id]);  // this id's own state only
   CompileInto(state, records, problems, LegacyRecords::kMarkers);
@@ -334,7 +359,7 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
     const size_t deep = found >= kOwnAncestorDepth ? found - (kOwnAncestorDepth - 1) : 0;
     for (size_t k = 0; k < deep; ++k) local_ancestors.emplace_back(ancestors[first + k], zone);
     ancestors.erase(ancestors.begin() + first, ancestors.begin() + first + deep);
-    ShardWork& w = work[s];
+    ShardWork& w = work[s >> group_shift];
     w.active = true;
     if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');  // offset 0 reads as empty
     const uint32_t offset =
@@ -352,7 +377,7 @@ void TableBuilder::CompileAndRender(uint32_t id, std::vector<Record>* records,
     const uint64_t hash = HashName(name);
     const uint32_t s = ShardOf(hash);
     state.shards.push_back(s);
-    ShardWork& w = work[s];
+    ShardWork& w = work[s >> group_shift];
     w.active = true;
     if (w.arena.empty()) w.arena.assign(kArenaHeadPadding, '\0');
     std::vector<const Record*> none;
@@ -539,12 +564,15 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     }
   }
   const size_t threads = full ? BuildThreads(live_ids.size()) : 1;
-  std::vector<std::vector<ShardWork>> thread_work;  // [thread][shard], parallel builds only
+  // Parallel builds: [thread][group of shards], an arena per group large enough to be freed
+  // back to the allocator whole once its shards are made.
+  std::vector<std::vector<ShardWork>> thread_work;
+  const int group_shift = std::min(shard_bits_, kShardsPerGroupBits);
   if (threads <= 1) {
     std::vector<Record> records;
     NewParents new_parents;
     for (uint32_t id : live_ids) {
-      CompileAndRender(id, &records, work, &new_parents, &problems_);
+      CompileAndRender(id, &records, work, /*group_shift=*/0, &new_parents, &problems_);
       for (auto& [hash, name] : new_parents.names) InsertParentName(hash, std::move(name));
       new_parents.names.clear();
       AddReferences(id);
@@ -554,10 +582,10 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
     std::vector<std::vector<std::string>> thread_problems(threads);
     std::vector<NewParents> thread_parents(threads);
     RunOnThreads(threads, [&](size_t t) {
-      thread_work[t].resize(shard_count);
+      thread_work[t].resize(shard_count >> group_shift);
       std::vector<Record> records;
       for (size_t i = t; i < live_ids.size(); i += threads) {
-        CompileAndRender(live_ids[i], &records, thread_work[t], &thread_parents[t],
+        CompileAndRender(live_ids[i], &records, thread_work[t], group_shift, &thread_parents[t],
                          &thread_problems[t]);
       }
       thread_parents[t].seen = {};
@@ -650,12 +678,16 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
   };
   if (full && threads > 1) {
     std::vector<std::vector<std::string>> thread_problems(threads);
+    // Every shard is dirty in a full build.
+    const size_t groups = shard_count >> group_shift;
     RunOnThreads(threads, [&](size_t t) {
-      for (size_t i = t; i < dirty_list_.size(); i += threads) {
-        const uint32_t s = dirty_list_[i];
-        JoinPieces(s, thread_work, work[s]);
-        FinishShard(s, work[s], &thread_problems[t]);
-        make(s);
+      for (size_t g = t; g < groups; g += threads) {
+        SplitGroup(g, group_shift, thread_work, work);
+        for (size_t k = 0; k < (size_t{1} << group_shift); ++k) {
+          const uint32_t s = static_cast<uint32_t>((g << group_shift) + k);
+          FinishShard(s, work[s], &thread_problems[t]);
+          make(s);
+        }
       }
     });
     for (auto& p : thread_problems) problems_.insert(problems_.end(), p.begin(), p.end());

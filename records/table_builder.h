@@ -95,8 +95,10 @@ class TableBuilder {
   // Compiles Service `id`, records its shards and parent names in its own state, and renders
   // its names into `work`. Touches no state shared with other ids: full builds run it on
   // several threads.
+  // `work` is indexed by shard >> group_shift (0: one ShardWork per shard).
   void CompileAndRender(uint32_t id, std::vector<Record>* records, std::vector<ShardWork>& work,
-                        NewParents* new_parents, std::vector<std::string>* problems) const;
+                        int group_shift, NewParents* new_parents,
+                        std::vector<std::string>* problems) const;
   // Marks Service `id`'s shards dirty and adds its parent names' references (from its state).
   void AddReferences(uint32_t id);
   size_t BuildThreads(size_t services) const;
@@ -104,7 +106,8 @@ class TableBuilder {
                    uint64_t hash, ShardWork& w) const;
   // Slots, merged names and parent entries of dirty shard `s`, left in `w` (slots, arena, names).
   void FinishShard(uint32_t s, ShardWork& w, std::vector<std::string>* problems) const;
-  static void JoinPieces(uint32_t s, std::vector<std::vector<ShardWork>>& pieces, ShardWork& into);
+  void SplitGroup(size_t g, int group_shift, std::vector<std::vector<ShardWork>>& pieces,
+                  std::vector<ShardWork>& work) const;
   void ChooseShardBits();
   uint32_t ShardOf(uint64_t hash) const {
     return shard_bits_ == 0 ? 0 : static_cast<uint32_t>(hash >> (64 - shard_bits_));
