@@ -23,6 +23,7 @@
 #include "records/answer_renderer.h"
 #include "records/compiler.h"
 #include "records/name_hash.h"
+#include "records/packed_slice.h"
 #include "records/wire_name.h"
 
 namespace clusterdns::records {
@@ -184,25 +185,26 @@ void TableBuilder::DeleteService(std::string_view ns, std::string_view name) {
 void TableBuilder::UpsertSlice(EndpointSlice slice) {
   std::string key = ServiceKey(slice.ns, slice.name);
   std::string owner = slice.service_name.empty() ? "" : ServiceKey(slice.ns, slice.service_name);
+  std::string packed = PackSliceContent(slice);
   auto it = slices_.find(key);
-  if (it != slices_.end() && SameDnsContent(it->second, slice)) {
-    it->second.resource_version = std::move(slice.resource_version);
-    return;
+  if (it != slices_.end() && it->second.service_name == slice.service_name &&
+      it->second.packed == packed) {
+    return;  // the same DNS content
   }
   if (it != slices_.end()) {
     const std::string& old_name = it->second.service_name;
-    std::string old_owner = old_name.empty() ? "" : ServiceKey(it->second.ns, old_name);
+    std::string old_owner = old_name.empty() ? "" : ServiceKey(slice.ns, old_name);
     if (old_owner != owner && !old_owner.empty()) {
       auto& list = slices_by_service_[old_owner];
       list.erase(std::remove(list.begin(), list.end(), key), list.end());
       if (list.empty()) slices_by_service_.erase(old_owner);
       MarkChanged(old_owner);
     }
-    it->second = std::move(slice);
+    it->second = StoredSlice{std::move(slice.service_name), std::move(packed)};
     if (old_owner != owner && !owner.empty()) slices_by_service_[owner].push_back(key);
   } else {
-    slices_.emplace(key, std::move(slice));
     if (!owner.empty()) slices_by_service_[owner].push_back(key);
+    slices_.emplace(std::move(key), StoredSlice{std::move(slice.service_name), std::move(packed)});
   }
   if (!owner.empty()) MarkChanged(owner);
 }
@@ -212,7 +214,7 @@ void TableBuilder::DeleteSlice(std::string_view ns, std::string_view name) {
   auto it = slices_.find(key);
   if (it == slices_.end()) return;
   if (!it->second.service_name.empty()) {
-    std::string owner = ServiceKey(it->second.ns, it->second.service_name);
+    std::string owner = ServiceKey(ns, it->second.service_name);
     auto& list = slices_by_service_[owner];
     list.erase(std::remove(list.begin(), list.end(), key), list.end());
     if (list.empty()) slices_by_service_.erase(owner);
@@ -230,17 +232,22 @@ void TableBuilder::Clear() {
   slices_by_service_.clear();
 }
 
-std::vector<const EndpointSlice*> TableBuilder::SlicesOf(const std::string& service_key) const {
-  std::vector<const EndpointSlice*> out;
-  auto it = slices_by_service_.find(service_key);
+std::vector<EndpointSlice> TableBuilder::SlicesOf(const ServiceState& state) const {
+  std::vector<EndpointSlice> out;
+  auto it = slices_by_service_.find(state.key);
   if (it == slices_by_service_.end()) return out;
   for (const std::string& key : it->second) {
     auto s = slices_.find(key);
-    if (s != slices_.end()) out.push_back(&s->second);
+    if (s == slices_.end()) continue;
+    EndpointSlice& slice = out.emplace_back();
+    slice.ns = state.service.ns;
+    slice.name = key.substr(state.service.ns.size() + 1);
+    slice.service_name = s->second.service_name;
+    UnpackSliceContent(s->second.packed, &slice);
   }
   // Slices come and go in any order; answer in a stable one.
   std::sort(out.begin(), out.end(),
-            [](const EndpointSlice* a, const EndpointSlice* b) { return a->name < b->name; });
+            [](const EndpointSlice& a, const EndpointSlice& b) { return a.name < b.name; });
   return out;
 }
 
@@ -251,9 +258,11 @@ void TableBuilder::CompileInto(const ServiceState& state, std::vector<Record>* o
     return;
   }
   out->clear();
-  std::vector<const EndpointSlice*> slices;
-  if (state.service.headless) slices = SlicesOf(state.key);
-  CompileService(zones_, config_, state.service, slices, out, problems, legacy);
+  std::vector<EndpointSlice> slices;
+  if (state.service.headless) slices = SlicesOf(state);
+  std::vector<const EndpointSlice*> pointers;
+  for (const EndpointSlice& slice : slices) pointers.push_back(&slice);
+  CompileService(zones_, config_, state.service, pointers, out, problems, legacy);
 }
 
 void TableBuilder::Compile(const ServiceState& state, std::vector<Record>* out,

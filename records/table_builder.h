@@ -85,7 +85,8 @@ class TableBuilder {
   struct ShardWork;  // a shard being rebuilt (table_builder.cc)
 
   void MarkChanged(const std::string& service_key);
-  std::vector<const EndpointSlice*> SlicesOf(const std::string& service_key) const;
+  // The Service's EndpointSlices, unpacked, by name.
+  std::vector<EndpointSlice> SlicesOf(const ServiceState& state) const;
   // The table wants legacy names as alias markers; AllRecords wants them in full.
   void Compile(const ServiceState& state, std::vector<Record>* out,
                LegacyRecords legacy = LegacyRecords::kMarkers);
@@ -128,7 +129,13 @@ class TableBuilder {
   std::vector<ServiceState> services_;  // by id; id 0 is the zone apexes' records
   std::vector<uint32_t> free_ids_;
   absl::flat_hash_map<std::string, uint32_t> service_ids_;
-  absl::flat_hash_map<std::string, EndpointSlice> slices_;  // "ns/slice"
+  // An EndpointSlice between builds: its owning Service's name and its DNS content, packed
+  // (packed_slice.h): a few dozen bytes instead of ~500 in vectors and strings.
+  struct StoredSlice {
+    std::string service_name;
+    std::string packed;
+  };
+  absl::flat_hash_map<std::string, StoredSlice> slices_;  // "ns/slice"
   absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;
   absl::flat_hash_set<std::string> changed_;  // service keys changed since the last Build
 
