@@ -60,13 +60,6 @@ class Controller::Sink final : public SourceSink {
 
 namespace {
 
-std::string Key(std::string_view ns, std::string_view name) {
-  std::string key;
-  key.reserve(ns.size() + 1 + name.size());
-  key.append(ns).append("/").append(name);
-  return key;
-}
-
 size_t KindIndex(ObjectKind kind) { return kind == ObjectKind::kService ? 0 : 1; }
 
 const char* KindName(ObjectKind kind) {
@@ -176,25 +169,14 @@ void Controller::Apply(Change& c) {
     case Change::Op::kListStart:
       src.listing[k] = true;
       src.started_kind[k] = true;
-      src.seen[k].clear();
+      ++src.listing_number[k];
       return;
     case Change::Op::kListEnd: {
       if (!src.listing[k]) return;  // an end without a start: nothing to settle
-      size_t removed = 0;
-      for (const std::string& key : src.owned[k]) {
-        if (src.seen[k].contains(key)) continue;
-        const size_t slash = key.find('/');
-        std::string_view ns = std::string_view(key).substr(0, slash);
-        std::string_view name = std::string_view(key).substr(slash + 1);
-        if (c.kind == ObjectKind::kService) {
-          builder_->DeleteService(ns, name);
-        } else {
-          builder_->DeleteSlice(ns, name);
-        }
-        ++removed;
-      }
-      src.owned[k].swap(src.seen[k]);
-      src.seen[k] = {};
+      const records::TableBuilder::Origin listing{static_cast<uint16_t>(c.source),
+                                                  src.listing_number[k]};
+      const size_t removed = c.kind == ObjectKind::kService ? builder_->DeleteServicesNotIn(listing)
+                                                            : builder_->DeleteSlicesNotIn(listing);
       src.listing[k] = false;
       src.completed_kind[k] = true;
       if (removed > 0) {
@@ -205,31 +187,21 @@ void Controller::Apply(Change& c) {
       pending_arrivals_.push_back(c.arrived);
       return;
     }
-    case Change::Op::kService: {
-      std::string key = Key(c.service.ns, c.service.name);
-      if (src.listing[k]) src.seen[k].insert(key);
-      src.owned[k].insert(std::move(key));
-      builder_->UpsertService(std::move(c.service));
+    case Change::Op::kService:
+      builder_->UpsertService(std::move(c.service), {static_cast<uint16_t>(c.source),
+                                                     src.listing_number[k]});
       break;
-    }
-    case Change::Op::kSlice: {
-      std::string key = Key(c.slice.ns, c.slice.name);
-      if (src.listing[k]) src.seen[k].insert(key);
-      src.owned[k].insert(std::move(key));
-      builder_->UpsertSlice(std::move(c.slice));
+    case Change::Op::kSlice:
+      builder_->UpsertSlice(std::move(c.slice), {static_cast<uint16_t>(c.source),
+                                                 src.listing_number[k]});
       break;
-    }
-    case Change::Op::kDelete: {
-      const std::string key = Key(c.ns, c.name);
-      src.owned[k].erase(key);
-      src.seen[k].erase(key);
+    case Change::Op::kDelete:
       if (c.kind == ObjectKind::kService) {
         builder_->DeleteService(c.ns, c.name);
       } else {
         builder_->DeleteSlice(c.ns, c.name);
       }
       break;
-    }
   }
   dirty_ = true;
   pending_arrivals_.push_back(c.arrived);

@@ -35,7 +35,6 @@
 #include <thread>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "controlplane/source_sink.h"
 #include "records/table_builder.h"
@@ -96,9 +95,10 @@ class Controller {
   struct Change;
   struct SourceState {
     std::string name;
-    // Keys ("ns/name") this source delivered, by kind; `seen` collects a listing in progress.
-    absl::flat_hash_set<std::string> owned[2];
-    absl::flat_hash_set<std::string> seen[2];
+    // The number of this source's current (or last) listing, by kind. Objects carry the number
+    // of the listing that last delivered them (TableBuilder::Origin); a completed listing
+    // deletes those with an older one.
+    uint32_t listing_number[2] = {0, 0};
     bool listing[2] = {false, false};
     bool started_kind[2] = {false, false};  // a listing of this kind was ever begun
     bool completed_kind[2] = {false, false};

@@ -147,7 +147,7 @@ void TableBuilder::MarkChanged(const std::string& service_key) {
   if (service_ids_.contains(service_key)) changed_.insert(service_key);
 }
 
-void TableBuilder::UpsertService(Service service) {
+void TableBuilder::UpsertService(Service service, Origin origin) {
   std::string key = ServiceKey(service.ns, service.name);
   auto it = service_ids_.find(key);
   if (it == service_ids_.end()) {
@@ -159,9 +159,10 @@ void TableBuilder::UpsertService(Service service) {
       id = static_cast<uint32_t>(services_.size());
       services_.emplace_back();
     }
-    services_[id] = ServiceState{key, std::move(service), {}, {}};
+    services_[id] = ServiceState{key, std::move(service), origin, {}, {}};
     it = service_ids_.emplace(key, id).first;
   } else {
+    services_[it->second].origin = origin;
     Service& stored = services_[it->second].service;
     // The change filter: a deleted-pending state has an empty name, so it never matches.
     if (SameDnsContent(stored, service)) {
@@ -182,13 +183,14 @@ void TableBuilder::DeleteService(std::string_view ns, std::string_view name) {
   services_[it->second].service.name.clear();
 }
 
-void TableBuilder::UpsertSlice(EndpointSlice slice) {
+void TableBuilder::UpsertSlice(EndpointSlice slice, Origin origin) {
   std::string key = ServiceKey(slice.ns, slice.name);
   std::string owner = slice.service_name.empty() ? "" : ServiceKey(slice.ns, slice.service_name);
   std::string packed = PackSliceContent(slice);
   auto it = slices_.find(key);
   if (it != slices_.end() && it->second.service_name == slice.service_name &&
       it->second.packed == packed) {
+    it->second.origin = origin;
     return;  // the same DNS content
   }
   if (it != slices_.end()) {
@@ -200,11 +202,12 @@ void TableBuilder::UpsertSlice(EndpointSlice slice) {
       if (list.empty()) slices_by_service_.erase(old_owner);
       MarkChanged(old_owner);
     }
-    it->second = StoredSlice{std::move(slice.service_name), std::move(packed)};
+    it->second = StoredSlice{std::move(slice.service_name), std::move(packed), origin};
     if (old_owner != owner && !owner.empty()) slices_by_service_[owner].push_back(key);
   } else {
     if (!owner.empty()) slices_by_service_[owner].push_back(key);
-    slices_.emplace(std::move(key), StoredSlice{std::move(slice.service_name), std::move(packed)});
+    slices_.emplace(std::move(key),
+                    StoredSlice{std::move(slice.service_name), std::move(packed), origin});
   }
   if (!owner.empty()) MarkChanged(owner);
 }
@@ -221,6 +224,36 @@ void TableBuilder::DeleteSlice(std::string_view ns, std::string_view name) {
     MarkChanged(owner);
   }
   slices_.erase(it);
+}
+
+size_t TableBuilder::DeleteServicesNotIn(Origin listing) {
+  std::vector<std::string> gone;
+  for (const auto& [key, id] : service_ids_) {
+    const ServiceState& state = services_[id];
+    if (!state.service.name.empty() && state.origin.source == listing.source &&
+        state.origin.listing != listing.listing) {
+      gone.push_back(key);
+    }
+  }
+  for (const std::string& key : gone) {
+    const size_t slash = key.find('/');
+    DeleteService(std::string_view(key).substr(0, slash), std::string_view(key).substr(slash + 1));
+  }
+  return gone.size();
+}
+
+size_t TableBuilder::DeleteSlicesNotIn(Origin listing) {
+  std::vector<std::string> gone;
+  for (const auto& [key, slice] : slices_) {
+    if (slice.origin.source == listing.source && slice.origin.listing != listing.listing) {
+      gone.push_back(key);
+    }
+  }
+  for (const std::string& key : gone) {
+    const size_t slash = key.find('/');
+    DeleteSlice(std::string_view(key).substr(0, slash), std::string_view(key).substr(slash + 1));
+  }
+  return gone.size();
 }
 
 void TableBuilder::Clear() {

@@ -34,6 +34,13 @@ struct BuildStats {
   size_t services_compiled = 0;
 };
 
+// Which source delivered an object, in which of its listings: the controller's bookkeeping,
+// kept by TableBuilder beside each object instead of in sets of keys of the controller's own.
+struct ObjectOrigin {
+  uint16_t source = 0;
+  uint32_t listing = 0;
+};
+
 class TableBuilder {
  public:
   // shard_bits < 0: chosen at the first Build from the number of Services, and grown (one full
@@ -41,10 +48,17 @@ class TableBuilder {
   static absl::StatusOr<std::unique_ptr<TableBuilder>> Create(const ZoneConfig& config,
                                                               int shard_bits = -1);
 
-  void UpsertService(Service service);
+  using Origin = ObjectOrigin;
+
+  void UpsertService(Service service, Origin origin = {});
   void DeleteService(std::string_view ns, std::string_view name);
-  void UpsertSlice(EndpointSlice slice);
+  void UpsertSlice(EndpointSlice slice, Origin origin = {});
   void DeleteSlice(std::string_view ns, std::string_view name);
+  // Deletes what `listing.source` last delivered before its listing `listing.listing`: what a
+  // completed listing no longer holds. Objects another source delivered since are not its.
+  // Returns how many were deleted.
+  size_t DeleteServicesNotIn(Origin listing);
+  size_t DeleteSlicesNotIn(Origin listing);
   // Drops every object (before a relist is applied as a whole).
   void Clear();
 
@@ -68,6 +82,7 @@ class TableBuilder {
   struct ServiceState {
     std::string key;  // "ns/name"
     Service service;
+    Origin origin;
     std::vector<uint32_t> shards;   // shards its records are in, as of the last Build
     std::vector<uint64_t> parents;  // hashes of the parent names it holds a reference on
   };
@@ -134,6 +149,7 @@ class TableBuilder {
   struct StoredSlice {
     std::string service_name;
     std::string packed;
+    Origin origin;
   };
   absl::flat_hash_map<std::string, StoredSlice> slices_;  // "ns/slice"
   absl::flat_hash_map<std::string, std::vector<std::string>> slices_by_service_;

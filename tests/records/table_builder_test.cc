@@ -189,6 +189,37 @@ TEST(TableBuilder, NameThatIsOneServicesRecordsAndAnothersParent) {
   }
 }
 
+// A completed listing deletes what its source delivered before it and not in it, and nothing
+// that another source (or a later listing) delivered.
+TEST(TableBuilder, DeleteNotInListingKeepsOtherSourcesAndTheListingsOwn) {
+  auto builder = std::move(*records::TableBuilder::Create(KubeDnsConfig()));
+  auto service = [](const char* name, uint8_t last) {
+    uint8_t ip[4] = {10, 254, 3, last};
+    return ClusterIpService("ns", name, {records::IpAddress::V4(ip)}, {});
+  };
+  builder->UpsertService(service("old", 1), {/*source=*/0, /*listing=*/1});
+  builder->UpsertService(service("kept", 2), {0, 1});
+  builder->UpsertService(service("other", 3), {1, 1});
+  builder->UpsertService(service("moved", 4), {0, 1});
+  builder->UpsertService(service("moved", 4), {1, 1});  // now source 1's
+  builder->UpsertService(service("kept", 2), {0, 2});  // unchanged content, listing 2
+  EXPECT_EQ(builder->DeleteServicesNotIn({0, 2}), 1u);
+  auto table = builder->Build();
+  EXPECT_EQ(Ask(*table, "old.ns.svc.cluster.local", records::kTypeA).message.rcode, kRcodeNxDomain);
+  for (const char* name : {"kept", "other", "moved"}) {
+    EXPECT_EQ(Ask(*table, std::string(name) + ".ns.svc.cluster.local", records::kTypeA)
+                  .message.answer.size(), 1u) << name;
+  }
+  records::EndpointSlice slice;
+  slice.ns = "ns";
+  slice.name = "s1";
+  builder->UpsertSlice(slice, {0, 1});
+  slice.name = "s2";
+  builder->UpsertSlice(slice, {0, 2});
+  EXPECT_EQ(builder->DeleteSlicesNotIn({0, 2}), 1u);
+  EXPECT_EQ(builder->DeleteSlicesNotIn({0, 2}), 0u);
+}
+
 TEST(TableBuilder, SliceChangesFollowHeadlessAnswers) {
   auto builder = KubeDnsBuilder();
   builder->Build();
