@@ -94,33 +94,31 @@ int main(int argc, char** argv) {
   }
   Report("JSON texts (not part of clusterdns)");
 
-  auto decoded_services = DecodeAll<records::Service>(service_json, cp::DecodeService);
-  Report("decoded Services");
-  auto decoded_slices = DecodeAll<records::EndpointSlice>(slice_json, cp::DecodeEndpointSlice);
-  Report("decoded EndpointSlices");
-
   records::ZoneConfig config;
   auto created = records::TableBuilder::Create(config);
   if (!created.ok()) return 1;
   std::unique_ptr<records::TableBuilder> builder = *std::move(created);
-  Report("empty builder");
-  {
-    auto services_copy = decoded_services;
-    auto slices_copy = decoded_slices;
-    Report("a second copy of the decoded objects");
-  }
+
+  size_t before = AllocatedBytes();
+  auto decoded_services = DecodeAll<records::Service>(service_json, cp::DecodeService);
+  Report("decoded Services (as the decoder hands them over)");
   for (auto& s : decoded_services) builder->UpsertService(std::move(s));
-  decoded_services = {};
-  Report("Services moved into the builder");
+  std::vector<records::Service>().swap(decoded_services);
+  Report("... moved into the builder");
+  std::printf("  = Services in the builder: %.1f MB\n", (AllocatedBytes() - before) / 1e6);
+
+  before = AllocatedBytes();
+  auto decoded_slices = DecodeAll<records::EndpointSlice>(slice_json, cp::DecodeEndpointSlice);
+  Report("decoded EndpointSlices");
   for (auto& s : decoded_slices) builder->UpsertSlice(std::move(s));
-  decoded_slices = {};
-  Report("EndpointSlices moved into the builder");
+  std::vector<records::EndpointSlice>().swap(decoded_slices);
+  Report("... moved into the builder (packed)");
+  std::printf("  = EndpointSlices in the builder: %.1f MB\n", (AllocatedBytes() - before) / 1e6);
+
   std::shared_ptr<const records::AnswerTable> table = builder->Build();
   Report("first Build (table + build state)");
-  std::printf("  table: %zu bytes, %zu names\n", table->bytes(), table->name_count());
-  table.reset();
-  Report("  less the table");
-  table = builder->Build();
+  std::printf("  table: %.1f MB in %zu names (content; blocks round up to allocator classes)\n",
+              table->bytes() / 1e6, table->name_count());
 
   // A relist: every object delivered again (unchanged), as the controller applies a listing.
   for (size_t i = 0; i < services; ++i) {
