@@ -53,6 +53,9 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   p->publisher = std::make_unique<records::TablePublisher>(grace);
   p->metrics = std::make_unique<Metrics>(kVersion);
   if (config.dataplane_workers != nullptr) p->metrics->SetWorkerSource(config.dataplane_workers);
+  if (config.dataplane_exception_path != nullptr) {
+    p->metrics->SetExceptionPathSource(config.dataplane_exception_path);
+  }
   for (const records::QueryCounters* c : config.dataplane_counters) {
     p->metrics->AddQueryCounters("dataplane", c);
   }

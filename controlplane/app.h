@@ -42,6 +42,7 @@ struct AppConfig {
   // set aside before any control-plane thread starts). Not owned; they outlive the App.
   records::GracePeriod* dataplane_grace = nullptr;  // the workers' QSBR
   const WorkerCounterSource* dataplane_workers = nullptr;
+  const ExceptionPathCounterSource* dataplane_exception_path = nullptr;
   std::vector<const records::QueryCounters*> dataplane_counters;
 };
 

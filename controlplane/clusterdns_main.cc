@@ -71,6 +71,7 @@ int main(int argc, char** argv) {
     dp = *std::move(created);
     config->dataplane_grace = dp->grace_period();
     config->dataplane_workers = &dp->worker_stats();
+    config->dataplane_exception_path = dp->exception_counters();
     config->dataplane_counters = dp->query_counters();
   }
   auto app = App::Start(*std::move(config));

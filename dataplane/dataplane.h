@@ -95,6 +95,10 @@ class Dataplane {
   const std::vector<unsigned>& lcores() const { return lcores_; }  // worker order; [0] = main
   // The exception path's counters, one line per port ("" without it). Any thread.
   std::string ExceptionSummary() const { return exception_ ? exception_->Summary() : ""; }
+  // The exception path's counters for /metrics; nullptr without it.
+  const controlplane::ExceptionPathCounterSource* exception_counters() const {
+    return exception_.get();
+  }
 
   // Starts the workers of every lcore but the main one, reading tables from `publisher`, which
   // must outlive Stop(). Once only.

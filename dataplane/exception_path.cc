@@ -276,26 +276,37 @@ void ExceptionPath::Stop() {
   }
 }
 
-std::string ExceptionPath::Summary() const {
-  std::string out;
+std::vector<controlplane::ExceptionPathSnapshot> ExceptionPath::SnapshotExceptionPath() const {
+  std::vector<controlplane::ExceptionPathSnapshot> out;
   for (size_t i = 0; i < taps_.size(); ++i) {
-    uint64_t to_kernel = 0;
-    uint64_t ring_full = 0;
+    controlplane::ExceptionPathSnapshot& snap = out.emplace_back();
+    snap.port = taps_[i].data_port;
+    snap.tap = taps_[i].interface;
     for (size_t w = 0; w < workers_; ++w) {
       const ExceptionHookCounters& h = hook_counters_[w * taps_.size() + i];
-      to_kernel += h.to_kernel.load(std::memory_order_relaxed);
-      ring_full += h.ring_full.load(std::memory_order_relaxed);
+      snap.to_kernel += h.to_kernel.load(std::memory_order_relaxed);
+      snap.ring_full += h.ring_full.load(std::memory_order_relaxed);
     }
     const ExceptionThreadCounters& t = thread_counters_[i];
+    snap.tap_tx = t.tap_tx.load(std::memory_order_relaxed);
+    snap.tap_tx_dropped = t.tap_tx_dropped.load(std::memory_order_relaxed);
+    snap.tap_rx = t.tap_rx.load(std::memory_order_relaxed);
+    snap.from_kernel_full = t.from_kernel_full.load(std::memory_order_relaxed);
     const KernelEgressCounters& e = egress_[i];
-    absl::StrAppend(&out, "exception port=", taps_[i].data_port, " tap=", taps_[i].interface,
-                    " to_kernel=", to_kernel, " ring_full=", ring_full,
-                    " tap_tx=", t.tap_tx.load(std::memory_order_relaxed),
-                    " tap_tx_dropped=", t.tap_tx_dropped.load(std::memory_order_relaxed),
-                    " tap_rx=", t.tap_rx.load(std::memory_order_relaxed),
-                    " from_kernel_full=", t.from_kernel_full.load(std::memory_order_relaxed),
-                    " kernel_tx=", e.tx.load(std::memory_order_relaxed),
-                    " kernel_tx_dropped=", e.tx_dropped.load(std::memory_order_relaxed), "\n");
+    snap.kernel_tx = e.tx.load(std::memory_order_relaxed);
+    snap.kernel_tx_dropped = e.tx_dropped.load(std::memory_order_relaxed);
+  }
+  return out;
+}
+
+std::string ExceptionPath::Summary() const {
+  std::string out;
+  for (const controlplane::ExceptionPathSnapshot& t : SnapshotExceptionPath()) {
+    absl::StrAppend(&out, "exception port=", t.port, " tap=", t.tap, " to_kernel=", t.to_kernel,
+                    " ring_full=", t.ring_full, " tap_tx=", t.tap_tx,
+                    " tap_tx_dropped=", t.tap_tx_dropped, " tap_rx=", t.tap_rx,
+                    " from_kernel_full=", t.from_kernel_full, " kernel_tx=", t.kernel_tx,
+                    " kernel_tx_dropped=", t.kernel_tx_dropped, "\n");
   }
   return out;
 }

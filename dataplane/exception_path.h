@@ -41,6 +41,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "controlplane/http/metrics.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 #include "records/ip_address.h"
@@ -74,7 +75,7 @@ struct alignas(64) ExceptionThreadCounters {
   std::atomic<uint64_t> from_kernel_full{0};  // freed: the from_kernel ring was full
 };
 
-class ExceptionPath {
+class ExceptionPath final : public controlplane::ExceptionPathCounterSource {
  public:
   // One TAP per data port in `ports` (the data ports must be started). `workers`: number of
   // workers (hook counter blocks). Errors name the TAP, interface or address; nothing is left
@@ -102,6 +103,8 @@ class ExceptionPath {
   // "exception port=0 tap=cdns-tap0 to_kernel=3 ring_full=0 tap_tx=3 tap_tx_dropped=0 tap_rx=4
   //  from_kernel_full=0 kernel_tx=4 kernel_tx_dropped=0", one line per data port.
   std::string Summary() const;
+  // The same counters for /metrics (Metrics::SetExceptionPathSource). Any thread.
+  std::vector<controlplane::ExceptionPathSnapshot> SnapshotExceptionPath() const override;
 
  private:
   struct Tap {

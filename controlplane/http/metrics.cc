@@ -79,6 +79,11 @@ void Metrics::SetWorkerSource(const WorkerCounterSource* source) {
   workers_ = source;
 }
 
+void Metrics::SetExceptionPathSource(const ExceptionPathCounterSource* source) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  exception_path_ = source;
+}
+
 void Metrics::SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation) {
   std::lock_guard<std::mutex> lock(state_mu_);
   table_names_ = names;
@@ -108,11 +113,13 @@ std::string Metrics::Render() const {
   std::vector<QueryPath> query_paths;
   std::vector<const SourceStats*> sources;
   const WorkerCounterSource* workers;
+  const ExceptionPathCounterSource* exception_path;
   {
     std::lock_guard<std::mutex> lock(registry_mu_);
     query_paths = query_paths_;
     sources = sources_;
     workers = workers_;
+    exception_path = exception_path_;
   }
 
   std::vector<MetricFamily> families;
@@ -329,6 +336,35 @@ std::string Metrics::Render() const {
   families.push_back(std::move(polls));
   families.push_back(std::move(cycles));
   families.push_back(std::move(drops));
+
+  // The dataplane's exception path: what the workers did not answer, to the kernel and back.
+  std::vector<ExceptionPathSnapshot> taps;
+  if (exception_path != nullptr) taps = exception_path->SnapshotExceptionPath();
+  MetricFamily exception_frames = Family(
+      "clusterdns_exception_frames_total",
+      "Frames through the exception path: to_kernel (workers to the TAP thread), tap_tx (into the "
+      "kernel), tap_rx (out of the kernel), kernel_tx (sent on the data port)",
+      MetricType::Counter);
+  MetricFamily exception_drops =
+      Family("clusterdns_exception_dropped_total",
+             "Frames the exception path freed, by where: ring_full, tap_tx, from_kernel_full, "
+             "kernel_tx",
+             MetricType::Counter);
+  for (const ExceptionPathSnapshot& t : taps) {
+    auto labels = [&t](const char* name, const char* value) {
+      return Labels{{"port", std::to_string(t.port)}, {"tap", t.tap}, {name, value}};
+    };
+    AddCounter(exception_frames, labels("direction", "to_kernel"), t.to_kernel);
+    AddCounter(exception_frames, labels("direction", "tap_tx"), t.tap_tx);
+    AddCounter(exception_frames, labels("direction", "tap_rx"), t.tap_rx);
+    AddCounter(exception_frames, labels("direction", "kernel_tx"), t.kernel_tx);
+    AddCounter(exception_drops, labels("where", "ring_full"), t.ring_full);
+    AddCounter(exception_drops, labels("where", "tap_tx"), t.tap_tx_dropped);
+    AddCounter(exception_drops, labels("where", "from_kernel_full"), t.from_kernel_full);
+    AddCounter(exception_drops, labels("where", "kernel_tx"), t.kernel_tx_dropped);
+  }
+  families.push_back(std::move(exception_frames));
+  families.push_back(std::move(exception_drops));
 
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

@@ -64,6 +64,28 @@ class WorkerCounterSource {
   virtual std::vector<WorkerCounterSnapshot> SnapshotWorkers() const = 0;
 };
 
+// The exception path of one data port (dataplane/exception_path.h), as the dataplane snapshots
+// it. Counters only ever grow.
+struct ExceptionPathSnapshot {
+  unsigned port = 0;
+  std::string tap;              // the kernel interface, "cdns-tap0"
+  uint64_t to_kernel = 0;       // frames the workers handed to the TAP thread
+  uint64_t ring_full = 0;       // freed: the ring to the TAP thread was full
+  uint64_t tap_tx = 0;          // written to the TAP (the kernel received them)
+  uint64_t tap_tx_dropped = 0;  // refused by the TAP
+  uint64_t tap_rx = 0;          // frames the kernel sent out of the TAP
+  uint64_t from_kernel_full = 0;  // freed: the ring back to worker 0 was full
+  uint64_t kernel_tx = 0;       // the kernel's frames sent on the data port
+  uint64_t kernel_tx_dropped = 0;
+};
+
+// Implemented by the dataplane's exception path; thread-safe like WorkerCounterSource.
+class ExceptionPathCounterSource {
+ public:
+  virtual ~ExceptionPathCounterSource() = default;
+  virtual std::vector<ExceptionPathSnapshot> SnapshotExceptionPath() const = 0;
+};
+
 class Metrics {
  public:
   // Upper bounds of clusterdns_programming_latency_seconds: 100 µs (a one-Service change on a warm
@@ -84,6 +106,8 @@ class Metrics {
   void AddSource(const SourceStats* source);
   // The dataplane's per-worker counters; nullptr removes it. At most one source.
   void SetWorkerSource(const WorkerCounterSource* source);
+  // The dataplane's exception path (one TAP per data port); nullptr removes it.
+  void SetExceptionPathSource(const ExceptionPathCounterSource* source);
 
   // Control-plane thread, after each publish: the published table's size and generation.
   void SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation);
@@ -110,6 +134,7 @@ class Metrics {
   std::vector<QueryPath> query_paths_;
   std::vector<const SourceStats*> sources_;
   const WorkerCounterSource* workers_ = nullptr;
+  const ExceptionPathCounterSource* exception_path_ = nullptr;
 
   mutable std::mutex state_mu_;  // guards the pushed values below
   size_t table_names_ = 0;

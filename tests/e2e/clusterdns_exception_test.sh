@@ -56,7 +56,13 @@ count() { sed -n "s/^clusterdns_queries_total{path=\"$1\",rcode=\"$2\"} //p" <<<
 [ "$(count listen REFUSED)" = 0 ] || fail "listen REFUSED: $(count listen REFUSED), want 0"
 grep -q '^clusterdns_worker_exceptions_total{lcore="0",port="0",queue="0"} [1-9]' <<<"$m" ||
   fail "/metrics counts no TCP exception: $(echo "$m" | grep exception | tr '\n' ' ')"
-echo "ok: /metrics counts the workers' answers and the TCP exceptions"
+# The exception path's own counters: frames into the kernel through the TAP and the kernel's
+# frames back out of the data port (the TCP handshakes and answers).
+for direction in to_kernel tap_tx tap_rx kernel_tx; do
+  grep -q "^clusterdns_exception_frames_total{port=\"0\",tap=\"cdns-tap0\",direction=\"$direction\"} [1-9]" <<<"$m" ||
+    fail "/metrics: no exception frames $direction: $(grep exception_frames <<<"$m" | tr '\n' ' ')"
+done
+echo "ok: /metrics counts the workers' answers, the TCP exceptions and the exception path's frames"
 
 kill -TERM "$pid"
 rc=0; wait "$pid" || rc=$?

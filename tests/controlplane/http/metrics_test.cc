@@ -55,6 +55,12 @@ class FakeWorkers : public WorkerCounterSource {
   std::vector<WorkerCounterSnapshot> workers;
 };
 
+class FakeExceptionPath : public ExceptionPathCounterSource {
+ public:
+  std::vector<ExceptionPathSnapshot> SnapshotExceptionPath() const override { return taps; }
+  std::vector<ExceptionPathSnapshot> taps;
+};
+
 TEST(Metrics, SumsQueryCounterBlocksPerPath) {
   records::QueryCounters listen_a, listen_b, dataplane;
   listen_a.Count(Reply(records::kRcodeNoError, records::kTypeA));
@@ -112,6 +118,47 @@ TEST(Metrics, SumsQueryCounterBlocksPerPath) {
   EXPECT_EQ(tc->samples.size(), 2u);
 }
 
+TEST(Metrics, ExceptionPathCountersFromTheSource) {
+  FakeExceptionPath path;
+  ExceptionPathSnapshot t;
+  t.port = 1;
+  t.tap = "cdns-tap1";
+  t.to_kernel = 11;
+  t.ring_full = 2;
+  t.tap_tx = 9;
+  t.tap_tx_dropped = 1;
+  t.tap_rx = 13;
+  t.from_kernel_full = 3;
+  t.kernel_tx = 10;
+  t.kernel_tx_dropped = 4;
+  path.taps = {t};
+  Metrics metrics("test");
+  metrics.SetExceptionPathSource(&path);
+  const PromText text = MustParse(metrics.Render());
+  auto labels = [](const char* k, const char* v) {
+    return std::map<std::string, std::string>{{"port", "1"}, {"tap", "cdns-tap1"}, {k, v}};
+  };
+  EXPECT_THAT(text.Value("clusterdns_exception_frames_total", labels("direction", "to_kernel")),
+              Optional(11.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_frames_total", labels("direction", "tap_tx")),
+              Optional(9.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_frames_total", labels("direction", "tap_rx")),
+              Optional(13.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_frames_total", labels("direction", "kernel_tx")),
+              Optional(10.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_dropped_total", labels("where", "ring_full")),
+              Optional(2.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_dropped_total", labels("where", "tap_tx")),
+              Optional(1.0));
+  EXPECT_THAT(
+      text.Value("clusterdns_exception_dropped_total", labels("where", "from_kernel_full")),
+      Optional(3.0));
+  EXPECT_THAT(text.Value("clusterdns_exception_dropped_total", labels("where", "kernel_tx")),
+              Optional(4.0));
+  metrics.SetExceptionPathSource(nullptr);
+  EXPECT_TRUE(MustParse(metrics.Render()).Find("clusterdns_exception_frames_total")->samples.empty());
+}
+
 TEST(Metrics, EveryFamilyHasHelpAndType) {
   records::QueryCounters counters;
   SourceStats source("file");
@@ -152,6 +199,8 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
       {"clusterdns_worker_polls_total", "counter"},
       {"clusterdns_worker_cycles_total", "counter"},
       {"clusterdns_worker_drops_total", "counter"},
+      {"clusterdns_exception_frames_total", "counter"},
+      {"clusterdns_exception_dropped_total", "counter"},
   };
   for (const auto& [name, type] : expected) {
     const auto* family = text.Find(name);
