@@ -1,0 +1,123 @@
+// RingPair: the pool, the two rings and the two ring ethdevs of the per-core harness.
+#include "bench/dataplane/ring_pair.h"
+
+#include <rte_bus_vdev.h>
+#include <rte_errno.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+
+namespace clusterdns::bench {
+namespace {
+
+// Descriptors asked of the ethdev layer; the ring PMD ignores them (its queue is the ring).
+constexpr uint16_t kDescriptors = 1024;
+
+absl::Status StartPort(uint16_t port, rte_mempool* pool) {
+  rte_eth_conf conf{};
+  int rc = rte_eth_dev_configure(port, 1, 1, &conf);
+  if (rc == 0) rc = rte_eth_rx_queue_setup(port, 0, kDescriptors, rte_socket_id(), nullptr, pool);
+  if (rc == 0) rc = rte_eth_tx_queue_setup(port, 0, kDescriptors, rte_socket_id(), nullptr);
+  if (rc == 0) rc = rte_eth_dev_start(port);
+  if (rc != 0) {
+    return absl::InternalError(
+        absl::StrCat("ring port ", port, " would not start: ", rte_strerror(-rc)));
+  }
+  return absl::OkStatus();
+}
+
+void ClosePort(uint16_t port) {
+  char name[RTE_ETH_NAME_MAX_LEN] = {};
+  const bool named = rte_eth_dev_get_name_by_port(port, name) == 0;
+  rte_eth_dev_stop(port);
+  rte_eth_dev_close(port);  // releases the port; the rings are ours and stay
+  if (named) rte_vdev_uninit(name);  // the vdev rte_eth_from_rings registered
+}
+
+}  // namespace
+
+RingPair& RingPair::operator=(RingPair&& other) noexcept {
+  if (this != &other) {
+    Stop();
+    pool_ = other.pool_;
+    to_worker_ = other.to_worker_;
+    to_generator_ = other.to_generator_;
+    worker_port_ = other.worker_port_;
+    generator_port_ = other.generator_port_;
+    worker_port_up_ = other.worker_port_up_;
+    generator_port_up_ = other.generator_port_up_;
+    other.pool_ = nullptr;
+    other.to_worker_ = nullptr;
+    other.to_generator_ = nullptr;
+    other.worker_port_up_ = false;
+    other.generator_port_up_ = false;
+  }
+  return *this;
+}
+
+absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs) {
+  RingPair pair;
+  // No per-lcore cache: the generator takes every mbuf once at the start and nobody allocates
+  // afterwards, and an exact count in the pool is the leak check.
+  const int socket = static_cast<int>(rte_socket_id());
+  pair.pool_ =
+      rte_pktmbuf_pool_create("wbench_pool", mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  if (pair.pool_ == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "mbuf pool of ", mbufs, " mbufs: ", rte_strerror(rte_errno), " (raise -m)"));
+  }
+  // A ring of 2^k slots holds 2^k - 1: room for every mbuf.
+  const unsigned ring_size = rte_align32pow2(mbufs + 1);
+  const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
+  pair.to_worker_ = rte_ring_create("wbench_a", ring_size, socket, flags);
+  pair.to_generator_ = rte_ring_create("wbench_b", ring_size, socket, flags);
+  if (pair.to_worker_ == nullptr || pair.to_generator_ == nullptr) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("rings of ", ring_size, " slots: ", rte_strerror(rte_errno)));
+  }
+  const int worker = rte_eth_from_rings("wbench_worker", &pair.to_worker_, 1, &pair.to_generator_,
+                                        1, rte_socket_id());
+  if (worker < 0) {
+    return absl::InternalError(
+        absl::StrCat("rte_eth_from_rings (worker port): ", rte_strerror(rte_errno)));
+  }
+  pair.worker_port_ = static_cast<uint16_t>(worker);
+  pair.worker_port_up_ = true;
+  const int generator = rte_eth_from_rings("wbench_gen", &pair.to_generator_, 1, &pair.to_worker_,
+                                           1, rte_socket_id());
+  if (generator < 0) {
+    return absl::InternalError(
+        absl::StrCat("rte_eth_from_rings (generator port): ", rte_strerror(rte_errno)));
+  }
+  pair.generator_port_ = static_cast<uint16_t>(generator);
+  pair.generator_port_up_ = true;
+  if (absl::Status s = StartPort(pair.worker_port_, pair.pool_); !s.ok()) return s;
+  if (absl::Status s = StartPort(pair.generator_port_, pair.pool_); !s.ok()) return s;
+  return pair;
+}
+
+unsigned RingPair::mbufs_in_pool() const {
+  return pool_ == nullptr ? 0 : rte_mempool_avail_count(pool_);
+}
+
+void RingPair::Stop() {
+  if (worker_port_up_) ClosePort(worker_port_);
+  if (generator_port_up_) ClosePort(generator_port_);
+  worker_port_up_ = false;
+  generator_port_up_ = false;
+  rte_ring_free(to_worker_);  // accepts nullptr
+  rte_ring_free(to_generator_);
+  rte_mempool_free(pool_);
+  to_worker_ = nullptr;
+  to_generator_ = nullptr;
+  pool_ = nullptr;
+}
+
+}  // namespace clusterdns::bench

@@ -1,0 +1,63 @@
+// Two ring ethdevs (net_ring, rte_eth_from_rings) back to back, for the per-core harness:
+//
+//   generator port ── tx ──▶ ring A ── rx ──▶ worker port
+//   generator port ◀── rx ── ring B ◀── tx ── worker port
+//
+// Each ring has one producer lcore and one consumer lcore (RING_F_SP_ENQ | RING_F_SC_DEQ, so the
+// PMD also counts without atomics), and holds every mbuf of the pool at once: a tx_burst into
+// either ring never fails for want of room. The worker uses its port exactly as production uses
+// a NIC port: one RX and one TX queue (queue 0), rte_eth_rx_burst / rte_eth_tx_burst.
+//
+// Startup and teardown on the main thread, after InitEal; Stop() only when no lcore polls either
+// port. Stop() stops and closes both ports, removes their vdevs, frees the rings and the pool
+// (every mbuf must be back in it: rte_mempool_free does not care, but the harness checks
+// mbufs_in_pool() first to report a leak).
+//
+//   CDNS_ASSIGN_OR_RETURN(RingPair pair, RingPair::Create(8192));
+//   rte_eth_rx_burst(pair.worker_port(), 0, ...);   // on the worker lcore
+//   pair.Stop();
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+struct rte_mempool;
+struct rte_ring;
+
+namespace clusterdns::bench {
+
+class RingPair {
+ public:
+  // `mbufs`: the pool size, all of it in flight at once if the generator likes.
+  static absl::StatusOr<RingPair> Create(unsigned mbufs);
+
+  RingPair() = default;
+  RingPair(RingPair&& other) noexcept { *this = std::move(other); }
+  RingPair& operator=(RingPair&& other) noexcept;
+  RingPair(const RingPair&) = delete;
+  RingPair& operator=(const RingPair&) = delete;
+  ~RingPair() { Stop(); }
+
+  uint16_t worker_port() const { return worker_port_; }
+  uint16_t generator_port() const { return generator_port_; }
+  rte_mempool* pool() const { return pool_; }
+  // Ring A, for draining what the worker port never received (teardown only).
+  rte_ring* to_worker() const { return to_worker_; }
+  unsigned mbufs_in_pool() const;
+
+  // Idempotent.
+  void Stop();
+
+ private:
+  rte_mempool* pool_ = nullptr;
+  rte_ring* to_worker_ = nullptr;    // ring A
+  rte_ring* to_generator_ = nullptr;  // ring B
+  uint16_t worker_port_ = 0;
+  uint16_t generator_port_ = 0;
+  bool worker_port_up_ = false;
+  bool generator_port_up_ = false;
+};
+
+}  // namespace clusterdns::bench

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Per-core dataplane benchmark (issue 4): the real DNS worker on one lcore, fed by a generator
+# lcore through two net_ring ethdevs with the records benchmark's 100k-Service query mix (50%
+# existing names, 50% search-path NXDOMAIN), replies checked and recycled; then plain forwarding
+# on the same lcore and ports as the floor: testpmd's macswap, or io with --fwd-mode=io
+# (bench/dataplane/worker_bench.cc). Prints each run and the medians of the valid runs: worker
+# Mpps and cycles per query, forwarding Mpps and cycles per packet, and their ratio. Targets:
+# >= 10 Mpps per worker core, <= 4x the floor.
+# Not a test: run it by hand, on a quiet machine, and copy the figures into README.md.
+#   scripts/bench-dataplane.sh [--runs=5] [worker_bench flags: --seconds=5 --in-flight=4096
+#                               --fwd-mode=macswap|io --lcores=0,1 ...]
+# CDNS_BUILD_DIR=dir: run dir/bench/worker_bench as it is, without scripts/setup.sh (a build
+# tree of your own; the default is build/, built by setup.sh first).
+# Safety: the EAL runs with --no-pci --no-huge, --no-shconf and a --file-prefix unique to the
+# process (cdns-wbench-<pid>); only ring ethdevs exist; nothing is sent anywhere. Root, for
+# /var/run/dpdk.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=5
+args=()
+for a in "$@"; do
+  case "$a" in
+    --runs=*) runs="${a#--runs=}" ;;
+    *) args+=("$a") ;;
+  esac
+done
+if [ "$(id -u)" -ne 0 ]; then
+  echo "bench-dataplane: run as root (the EAL keeps its runtime directory in /var/run/dpdk)" >&2
+  exit 2
+fi
+if [ -n "${CDNS_BUILD_DIR:-}" ]; then
+  build_dir="$CDNS_BUILD_DIR"
+else
+  scripts/setup.sh >/dev/null
+  build_dir=build
+fi
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p') ($(nproc) cores); $(date -u +%Y-%m-%d)"
+echo "lcores: the generator owns the first core of --lcores (default 0,1), the worker the second;" \
+  "each spins on its core, so on a 2-core machine nothing else should run" \
+  "(load average now: $(cut -d' ' -f1-3 /proc/loadavg))"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+: >"$tmp/results"
+invalid=0
+for run in $(seq "$runs"); do
+  echo "--- run $run"
+  rc=0
+  # Tables live in transparent huge pages (jemalloc, which the program links, asks for them), as
+  # in scripts/bench-records.sh.
+  MALLOC_CONF=thp:always,metadata_thp:always \
+    "$build_dir/bench/worker_bench" ${args[@]+"${args[@]}"} >"$tmp/out" 2>"$tmp/err" || rc=$?
+  grep -E '^(setup|worker|fwd|ratio|checks|targets|INVALID|result)' "$tmp/out" || true
+  if [ "$rc" -ne 0 ]; then
+    echo "run $run: exit $rc (not counted); its stderr ends:"
+    tail -5 "$tmp/err"
+    invalid=$((invalid + 1))
+    [ "$rc" -eq 2 ] && exit 2  # bad flags or no EAL: every run would fail the same way
+    continue
+  fi
+  grep '^result .*valid=1' "$tmp/out" >>"$tmp/results" || true
+done
+
+median() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
+    else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+valid=$(wc -l <"$tmp/results")
+echo "--- medians of $valid valid run(s) of $runs"
+if [ "$valid" -gt 0 ]; then
+  keys="worker_mpps worker_cycles worker_tsc_cycles fwd_mpps fwd_cycles fwd_tsc_cycles ratio"
+  for key in $keys; do
+    printf '%s=%s ' "$key" "$(grep -o " $key=[0-9.]*" "$tmp/results" | cut -d= -f2 | median)"
+  done
+  echo
+  echo "(worker_cycles: busy TSC cycles per query; fwd_cycles: per forwarded packet;" \
+    "*_tsc_cycles: the lcore's whole time per packet; ratio = worker_cycles / fwd_cycles)"
+fi
+[ "$invalid" -eq 0 ] && [ "$valid" -gt 0 ]
