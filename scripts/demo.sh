@@ -103,7 +103,8 @@ step "clusterdns: DPDK net_af_packet on $veth_app, serving 198.18.0.53 and 2001:
 ip netns exec "$ns_app" "$clusterdns" --no-pci --no-huge -m 256 --no-shconf --no-telemetry \
   "--file-prefix=$prefix" -l 0 "--vdev=net_af_packet0,iface=$veth_app" -- \
   --ip=198.18.0.53,2001:2::53 --objects-file="$objects" --service-cidr=10.254.0.0/16 \
-  --listen=198.18.0.53:53 --listen=[2001:2::53]:53 --http-addr=127.0.0.1:8080 >"$work/clusterdns.out" 2>"$work/clusterdns.log" &
+  --listen=198.18.0.53:53 --listen=[2001:2::53]:53 --http-addr=127.0.0.1:8080 --upstream=none \
+  >"$work/clusterdns.out" 2>"$work/clusterdns.log" &
 pid=$!
 for _ in $(seq 100); do
   [ "$(ip netns exec "$ns_app" curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:8080/ready)" = 200 ] && break

@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   const pid_t pid = fork();
   if (pid == 0) {
     execl(clusterdns.c_str(), clusterdns.c_str(), listen.c_str(), http.c_str(), master.c_str(),
-          "--service-cidr=10.96.0.0/12", static_cast<char*>(nullptr));
+          "--service-cidr=10.96.0.0/12", "--upstream=none", static_cast<char*>(nullptr));
     _exit(127);
   }
 

@@ -65,7 +65,8 @@ testbed_start() {
   shift
   ip netns exec "$ns_server" "$clusterdns" --no-pci --no-huge -m 256 --no-shconf --no-telemetry \
     "--file-prefix=$prefix" -l 0 "--vdev=net_af_packet0,iface=$veth_server" -- \
-    --ip=198.18.0.53,2001:2::53 --objects-file="$objects" --service-cidr=10.254.0.0/16 "$@" \
+    --ip=198.18.0.53,2001:2::53 --objects-file="$objects" --service-cidr=10.254.0.0/16 \
+    --upstream=none "$@" \
     >"$work/clusterdns.out" 2>"$work/clusterdns.log" &
   pid=$!
   for _ in $(seq 100); do grep -q "clusterdns: serving" "$work/clusterdns.log" && break; sleep 0.1; done

@@ -60,7 +60,7 @@ expect_error "--ip" --no-pci -- --listen=127.0.0.1:0 --objects-file="$objects"
 # EAL options without a port: the EAL starts (its own log lines), then one clear error, exit 2.
 rc=0
 "$clusterdns" --no-pci --no-huge -m 64 --no-shconf --no-telemetry --file-prefix="cdns-flags-$$" -l 0 \
-  -- --ip=198.18.0.53 --objects-file="$objects" --http-addr= >"$work/out" 2>"$work/err" </dev/null || rc=$?
+  -- --ip=198.18.0.53 --objects-file="$objects" --http-addr= --upstream=none >"$work/out" 2>"$work/err" </dev/null || rc=$?
 rmdir "/var/run/dpdk/cdns-flags-$$" 2>/dev/null || true
 [ "$rc" = 2 ] || { echo "FAIL: exit $rc (want 2) with EAL options and no port"; cat "$work/err"; exit 1; }
 tail -1 "$work/err" | grep -q "^clusterdns: .*port" ||
@@ -68,7 +68,8 @@ tail -1 "$work/err" | grep -q "^clusterdns: .*port" ||
 echo "ok: EAL options and no port → $(tail -1 "$work/err")"
 
 # A port in use (by a socket this test holds) names the address.
-"$clusterdns" --listen=127.0.0.1:0 --objects-file="$objects" --http-addr=127.0.0.1:0 2>"$work/first.log" &
+"$clusterdns" --listen=127.0.0.1:0 --objects-file="$objects" --http-addr=127.0.0.1:0 --upstream=none \
+  2>"$work/first.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q serving "$work/first.log" && break; sleep 0.05; done
 port=$(sed -n 's/.*udp+tcp \[127\.0\.0\.1:\([0-9]*\)\].*/\1/p' "$work/first.log")
@@ -76,7 +77,8 @@ port=$(sed -n 's/.*udp+tcp \[127\.0\.0\.1:\([0-9]*\)\].*/\1/p' "$work/first.log"
 expect_error "127.0.0.1:$port" --listen=127.0.0.1:"$port" --objects-file="$objects" --http-addr=
 
 for sig in INT TERM; do
-  "$clusterdns" --listen=127.0.0.1:0 --objects-file="$objects" --http-addr=127.0.0.1:0 2>"$work/sig.log" &
+  "$clusterdns" --listen=127.0.0.1:0 --objects-file="$objects" --http-addr=127.0.0.1:0 \
+    --upstream=none 2>"$work/sig.log" &
   pid=$!
   for _ in $(seq 100); do grep -q serving "$work/sig.log" && break; sleep 0.05; done
   kill -"$sig" "$pid"

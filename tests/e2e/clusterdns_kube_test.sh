@@ -59,7 +59,7 @@ contexts:
     user: tester
 KUBECONFIG
 
-"$clusterdns" --listen=127.0.0.1:0 --http-addr=127.0.0.1:0 --kubeconfig="$work/kubeconfig" \
+"$clusterdns" --listen=127.0.0.1:0 --http-addr=127.0.0.1:0 --upstream=none --kubeconfig="$work/kubeconfig" \
   --service-cidr=10.254.0.0/16 2>"$work/clusterdns.log" &
 pids+=($!)
 for _ in $(seq 100); do grep -q "serving" "$work/clusterdns.log" && break; sleep 0.05; done
