@@ -20,6 +20,39 @@ namespace clusterdns::controlplane {
 
 inline constexpr char kVersion[] = "0.3.0";
 
+// The forwarder's counters for /metrics (the forward library knows nothing of HTTP).
+class ForwarderMetrics final : public ForwarderCounterSource {
+ public:
+  explicit ForwarderMetrics(const Forwarder* forwarder) : forwarder_(forwarder) {}
+  ForwarderSnapshot SnapshotForwarder() const override {
+    auto load = [](const std::atomic<uint64_t>& c) { return c.load(std::memory_order_relaxed); };
+    const ForwarderStats& s = forwarder_->stats();
+    ForwarderSnapshot out;
+    out.requests = load(s.requests);
+    out.relayed = load(s.relayed);
+    out.in_flight = load(s.in_flight);
+    for (size_t i = 0; i < s.servfail.size(); ++i) {
+      out.servfail_by_cause.emplace_back(
+          std::string(ServfailCauseName(static_cast<ServfailCause>(i))), load(s.servfail[i]));
+    }
+    for (size_t i = 0; i < s.dropped.size(); ++i) {
+      out.dropped_by_reason.emplace_back(
+          std::string(ForwardDropReasonName(static_cast<ForwardDropReason>(i))),
+          load(s.dropped[i]));
+    }
+    for (size_t i = 0; i < forwarder_->upstream_count(); ++i) {
+      const UpstreamStats& u = forwarder_->upstream_stats(i);
+      out.upstreams.push_back({forwarder_->upstream(i).ToString(), load(u.queries_sent),
+                               load(u.answers), load(u.timeouts), load(u.tcp_retries),
+                               load(u.errors)});
+    }
+    return out;
+  }
+
+ private:
+  const Forwarder* forwarder_;
+};
+
 struct App::Parts {
   std::unique_ptr<records::EpochGracePeriod> grace;
   std::unique_ptr<records::CombinedGracePeriod> combined;  // with the dataplane's QSBR
@@ -30,6 +63,10 @@ struct App::Parts {
   std::unique_ptr<ObjectsFileSource> file;
   std::unique_ptr<KubeSource> kube;
   std::unique_ptr<DnsListeners> listeners;
+  // Declared after the listeners: destroyed (stopped) first, as its reply callbacks send on the
+  // listeners' sockets.
+  std::unique_ptr<Forwarder> forwarder;
+  std::unique_ptr<ForwarderMetrics> forwarder_metrics;
   std::unique_ptr<HttpServer> http;
   bool stopped = false;
 };
@@ -81,7 +118,16 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
 
   // Sockets first: a port in use fails before anything runs.
   DnsListenerOptions listen_options;
-  listen_options.respond.refuse_outside_zones = true;  // --upstream=none
+  const bool forwarding = !config.forward.upstreams.empty();
+  listen_options.respond.refuse_outside_zones = !forwarding;  // --upstream=none: REFUSED
+  listen_options.respond.recursion_available = forwarding;
+  if (forwarding && !config.listen.empty()) {
+    p->forwarder = std::make_unique<Forwarder>(config.forward);
+    CDNS_RETURN_IF_ERROR(p->forwarder->Start());
+    listen_options.forwarder = p->forwarder.get();
+    p->forwarder_metrics = std::make_unique<ForwarderMetrics>(p->forwarder.get());
+    p->metrics->SetForwarderSource(p->forwarder_metrics.get());
+  }
   listen_options.tcp_idle_timeout = config.tcp_idle_timeout;
   listen_options.max_tcp_connections = config.max_tcp_connections;
   if (!config.listen.empty()) {
@@ -130,11 +176,15 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   if (p->file) sources.push_back("file " + config.objects_file);
   if (config.kubernetes) sources.push_back("kubernetes " + config.kubernetes->server);
   if (config.dataplane_grace != nullptr) serving.push_back("(and the DPDK ports)");
-  std::fprintf(stderr, "clusterdns: serving %s on udp+tcp [%s], http %s, sources [%s]\n",
+  std::vector<std::string> upstreams;
+  for (const UpstreamAddress& u : config.forward.upstreams) upstreams.push_back(u.ToString());
+  std::fprintf(stderr,
+               "clusterdns: serving %s on udp+tcp [%s], http %s, sources [%s], upstreams [%s]\n",
                absl::StrJoin(config.zone.domains, ",").c_str(),
                absl::StrJoin(serving, " ").c_str(),
                p->http ? absl::StrCat(config.http_addr, " (port ", p->http->port(), ")").c_str() : "off",
-               absl::StrJoin(sources, ", ").c_str());
+               absl::StrJoin(sources, ", ").c_str(),
+               upstreams.empty() ? "none: REFUSED" : absl::StrJoin(upstreams, " ").c_str());
   return std::unique_ptr<App>(new App(std::move(p)));
 }
 
@@ -143,6 +193,9 @@ void App::Stop() {
   parts_->stopped = true;
   if (parts_->kube) parts_->kube->Stop();
   if (parts_->file) parts_->file->Stop();
+  // The forwarder first: what it still holds is answered (SERVFAIL) through the listeners'
+  // sockets, which stay open until they stop.
+  if (parts_->forwarder) parts_->forwarder->Stop();
   if (parts_->listeners) parts_->listeners->Stop();
   parts_->controller->Stop();
   if (parts_->http) parts_->http->Stop();

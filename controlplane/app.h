@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "controlplane/forward/forwarder.h"
 #include "controlplane/http/metrics.h"
 #include "controlplane/kube/kube_connection.h"
 #include "controlplane/listen/listen_address.h"
@@ -33,6 +34,8 @@ struct AppConfig {
   absl::Duration coalesce_window = absl::Milliseconds(1);
   absl::Duration tcp_idle_timeout = absl::Seconds(10);
   int max_tcp_connections = 1024;
+  // Names outside the served zones: forwarded to forward.upstreams; none: REFUSED.
+  ForwarderOptions forward;
   // Kubernetes informer tuning (tests shorten these).
   absl::Duration kube_idle_timeout = absl::Minutes(3);
   absl::Duration kube_backoff_initial = absl::Milliseconds(200);

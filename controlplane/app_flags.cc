@@ -3,6 +3,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include <cstdio>
+
+#include "controlplane/forward/upstream_list.h"
 #include "controlplane/kube/kube_config.h"
 #include "controlplane/listen/listen_address.h"
 #include "controlplane/zone_flags.h"
@@ -19,8 +22,17 @@ ABSL_FLAG(std::vector<std::string>, listen, {},
           "ADDR:PORT to also serve UDP and TCP on a kernel socket (repeatable; [v6]:port)");
 ABSL_FLAG(std::string, http_addr, "127.0.0.1:8080",
           "address of /health, /ready and /metrics (empty: no HTTP server)");
-ABSL_FLAG(std::string, upstream, "none",
-          "forwarders for names outside the zones; only none (REFUSED) until forwarding lands");
+ABSL_FLAG(std::string, upstream, "",
+          "IP[:PORT][,...]: forwarders for names outside the served zones (port 53 by default; "
+          "[v6]:port); none: REFUSED for them; empty: the nameservers of --resolv-conf");
+ABSL_FLAG(std::string, resolv_conf, "/etc/resolv.conf",
+          "where the default upstreams come from, when --upstream is not given");
+ABSL_FLAG(absl::Duration, forward_timeout, absl::Milliseconds(500),
+          "forwarding: how long one upstream is waited for before the next is asked");
+ABSL_FLAG(absl::Duration, forward_deadline, absl::Seconds(2),
+          "forwarding: from the query to SERVFAIL when no upstream answered");
+ABSL_FLAG(int32_t, forward_max_in_flight, 1024,
+          "forwarding: queries with the upstreams at once; beyond it, SERVFAIL at once");
 ABSL_FLAG(absl::Duration, coalesce_window, absl::Milliseconds(1),
           "how long the first change waits for others before the table is rebuilt");
 ABSL_FLAG(absl::Duration, tcp_idle_timeout, absl::Seconds(10),
@@ -45,10 +57,30 @@ absl::StatusOr<AppConfig> AppConfigFromFlags(bool dataplane) {
   }
   config.http_addr = absl::GetFlag(FLAGS_http_addr);
   const std::string upstream = absl::GetFlag(FLAGS_upstream);
-  if (upstream != "none") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--upstream=", upstream, ": forwarding is not built yet; the only value is none"));
+  UpstreamConfig upstreams;
+  if (upstream.empty()) {
+    CDNS_ASSIGN_OR_RETURN(upstreams,
+                          ReadResolvConfNameservers(absl::GetFlag(FLAGS_resolv_conf)));
+    for (const std::string& warning : upstreams.warnings) {
+      std::fprintf(stderr, "clusterdns: %s\n", warning.c_str());
+    }
+  } else {
+    CDNS_ASSIGN_OR_RETURN(upstreams, ParseUpstreamFlag(upstream));
   }
+  if (!upstreams.none) config.forward.upstreams = upstreams.upstreams;
+  config.forward.try_timeout = absl::GetFlag(FLAGS_forward_timeout);
+  config.forward.deadline = absl::GetFlag(FLAGS_forward_deadline);
+  if (config.forward.try_timeout <= absl::ZeroDuration() ||
+      config.forward.deadline < config.forward.try_timeout ||
+      config.forward.deadline > absl::Seconds(30)) {
+    return absl::InvalidArgumentError(
+        "--forward-timeout must be positive and at most --forward-deadline, which is at most 30s");
+  }
+  const int32_t in_flight = absl::GetFlag(FLAGS_forward_max_in_flight);
+  if (in_flight < 1 || in_flight > 65536) {
+    return absl::InvalidArgumentError("--forward-max-in-flight must be between 1 and 65536");
+  }
+  config.forward.max_in_flight = static_cast<size_t>(in_flight);
   config.coalesce_window = absl::GetFlag(FLAGS_coalesce_window);
   if (config.coalesce_window < absl::ZeroDuration() || config.coalesce_window > absl::Seconds(10)) {
     return absl::InvalidArgumentError("--coalesce-window must be between 0 and 10s");

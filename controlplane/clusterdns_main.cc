@@ -62,7 +62,11 @@ int main(int argc, char** argv) {
   if (with_dataplane) {
     dataplane::DataplaneOptions options;
     options.addresses = config->zone.nameserver_addresses;
-    options.respond.refuse_outside_zones = true;  // --upstream=none
+    // Names outside the zones: REFUSED by the workers with --upstream=none; otherwise handed to
+    // the exception path, whose kernel delivers them to the --listen sockets at the served
+    // addresses, which forward them (issue 5 replaces the TAP round trip with a ring).
+    options.respond.refuse_outside_zones = config->forward.upstreams.empty();
+    options.respond.recursion_available = !config->forward.upstreams.empty();
     // TCP and the rest of what the workers do not answer reach the kernel (and the --listen
     // sockets, which may bind the served addresses) through a TAP per port.
     options.exception_path.enabled = true;

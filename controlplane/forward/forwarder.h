@@ -66,6 +66,7 @@
 #include "controlplane/forward/upstream_health.h"
 #include "controlplane/forward/upstream_list.h"
 #include "controlplane/forward/upstream_socket.h"
+#include "controlplane/listen/query_forwarder.h"
 #include "controlplane/listen/unique_fd.h"
 #include "records/respond.h"
 
@@ -98,7 +99,7 @@ struct ForwardRequest {
   ReplyCallback reply;  // called once, on the forwarder thread, with the final message
 };
 
-class Forwarder {
+class Forwarder final : public QueryForwarder {
  public:
   using Clock = std::chrono::steady_clock;
 
@@ -117,6 +118,10 @@ class Forwarder {
   // Queues a request for the forwarder thread. False (and the callback is dropped, never called)
   // when the forwarder is not running: before Start, after Stop.
   bool Submit(ForwardRequest request);
+  // QueryForwarder, for the kernel-socket listeners: Submit.
+  bool Forward(std::vector<uint8_t> query, records::Transport transport, Reply reply) override {
+    return Submit(ForwardRequest{std::move(query), transport, std::move(reply)});
+  }
 
   size_t upstream_count() const { return options_.upstreams.size(); }
   const UpstreamAddress& upstream(size_t i) const { return options_.upstreams.at(i); }

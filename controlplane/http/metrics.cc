@@ -84,6 +84,11 @@ void Metrics::SetExceptionPathSource(const ExceptionPathCounterSource* source) {
   exception_path_ = source;
 }
 
+void Metrics::SetForwarderSource(const ForwarderCounterSource* source) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  forwarder_ = source;
+}
+
 void Metrics::SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation) {
   std::lock_guard<std::mutex> lock(state_mu_);
   table_names_ = names;
@@ -114,12 +119,14 @@ std::string Metrics::Render() const {
   std::vector<const SourceStats*> sources;
   const WorkerCounterSource* workers;
   const ExceptionPathCounterSource* exception_path;
+  const ForwarderCounterSource* forwarder;
   {
     std::lock_guard<std::mutex> lock(registry_mu_);
     query_paths = query_paths_;
     sources = sources_;
     workers = workers_;
     exception_path = exception_path_;
+    forwarder = forwarder_;
   }
 
   std::vector<MetricFamily> families;
@@ -365,6 +372,59 @@ std::string Metrics::Render() const {
   }
   families.push_back(std::move(exception_frames));
   families.push_back(std::move(exception_drops));
+
+  // The upstream forwarder: only with --upstream (the families are absent otherwise).
+  if (forwarder != nullptr) {
+    const ForwarderSnapshot f = forwarder->SnapshotForwarder();
+    MetricFamily requests = Family("clusterdns_forward_requests_total",
+                                   "Queries for names outside the served zones handed to the "
+                                   "forwarder",
+                                   MetricType::Counter);
+    AddCounter(requests, {}, f.requests);
+    MetricFamily relayed = Family("clusterdns_forward_relayed_total",
+                                  "Forwarded queries answered with an upstream's answer",
+                                  MetricType::Counter);
+    AddCounter(relayed, {}, f.relayed);
+    MetricFamily servfail = Family("clusterdns_forward_servfail_total",
+                                   "Forwarded queries answered SERVFAIL, by cause",
+                                   MetricType::Counter);
+    for (const auto& [cause, count] : f.servfail_by_cause) {
+      AddCounter(servfail, {{"cause", cause}}, count);
+    }
+    MetricFamily answers_dropped = Family("clusterdns_forward_dropped_total",
+                                  "Upstream answers dropped unused (forged or late), by reason",
+                                  MetricType::Counter);
+    for (const auto& [reason, count] : f.dropped_by_reason) {
+      AddCounter(answers_dropped, {{"reason", reason}}, count);
+    }
+    MetricFamily in_flight = Family("clusterdns_forward_in_flight",
+                                    "Forwarded queries waiting for an upstream", MetricType::Gauge);
+    AddGauge(in_flight, {}, static_cast<double>(f.in_flight));
+    MetricFamily up_queries = Family("clusterdns_upstream_queries_total",
+                                     "Queries sent to an upstream (one per try)", MetricType::Counter);
+    MetricFamily up_answers = Family("clusterdns_upstream_answers_total",
+                                     "Answers accepted from an upstream", MetricType::Counter);
+    MetricFamily up_timeouts = Family("clusterdns_upstream_timeouts_total",
+                                      "Tries an upstream did not answer in time",
+                                      MetricType::Counter);
+    MetricFamily up_tcp = Family("clusterdns_upstream_tcp_retries_total",
+                                 "Truncated answers retried over TCP", MetricType::Counter);
+    MetricFamily up_errors = Family("clusterdns_upstream_errors_total",
+                                    "Tries that failed at once (ICMP unreachable, send or TCP errors)",
+                                    MetricType::Counter);
+    for (const ForwarderSnapshot::Upstream& u : f.upstreams) {
+      const Labels labels = {{"upstream", u.address}};
+      AddCounter(up_queries, labels, u.queries);
+      AddCounter(up_answers, labels, u.answers);
+      AddCounter(up_timeouts, labels, u.timeouts);
+      AddCounter(up_tcp, labels, u.tcp_retries);
+      AddCounter(up_errors, labels, u.errors);
+    }
+    for (MetricFamily* family : {&requests, &relayed, &servfail, &answers_dropped, &in_flight, &up_queries,
+                                 &up_answers, &up_timeouts, &up_tcp, &up_errors}) {
+      families.push_back(std::move(*family));
+    }
+  }
 
   std::ostringstream out;
   prometheus::TextSerializer().Serialize(out, families);

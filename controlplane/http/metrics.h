@@ -86,6 +86,30 @@ class ExceptionPathCounterSource {
   virtual std::vector<ExceptionPathSnapshot> SnapshotExceptionPath() const = 0;
 };
 
+// The upstream forwarder's counters (controlplane/forward/forwarder_stats.h), as snapshotted.
+struct ForwarderSnapshot {
+  uint64_t requests = 0;  // queries handed to the forwarder
+  uint64_t relayed = 0;   // replies that were an upstream's answer
+  uint64_t in_flight = 0;
+  std::vector<std::pair<std::string, uint64_t>> servfail_by_cause;  // (cause label, count)
+  std::vector<std::pair<std::string, uint64_t>> dropped_by_reason;  // upstream answers dropped
+  struct Upstream {
+    std::string address;  // "198.18.0.1:53"
+    uint64_t queries = 0;
+    uint64_t answers = 0;
+    uint64_t timeouts = 0;
+    uint64_t tcp_retries = 0;
+    uint64_t errors = 0;
+  };
+  std::vector<Upstream> upstreams;
+};
+
+class ForwarderCounterSource {
+ public:
+  virtual ~ForwarderCounterSource() = default;
+  virtual ForwarderSnapshot SnapshotForwarder() const = 0;
+};
+
 class Metrics {
  public:
   // Upper bounds of clusterdns_programming_latency_seconds: 100 µs (a one-Service change on a warm
@@ -108,6 +132,8 @@ class Metrics {
   void SetWorkerSource(const WorkerCounterSource* source);
   // The dataplane's exception path (one TAP per data port); nullptr removes it.
   void SetExceptionPathSource(const ExceptionPathCounterSource* source);
+  // The upstream forwarder (--upstream); nullptr removes it.
+  void SetForwarderSource(const ForwarderCounterSource* source);
 
   // Control-plane thread, after each publish: the published table's size and generation.
   void SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation);
@@ -135,6 +161,7 @@ class Metrics {
   std::vector<const SourceStats*> sources_;
   const WorkerCounterSource* workers_ = nullptr;
   const ExceptionPathCounterSource* exception_path_ = nullptr;
+  const ForwarderCounterSource* forwarder_ = nullptr;
 
   mutable std::mutex state_mu_;  // guards the pushed values below
   size_t table_names_ = 0;

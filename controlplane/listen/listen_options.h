@@ -5,6 +5,7 @@
 #include <cstddef>
 
 #include "absl/time/time.h"
+#include "controlplane/listen/query_forwarder.h"
 #include "records/respond.h"
 #include "records/table_publisher.h"
 
@@ -12,8 +13,11 @@ namespace clusterdns::controlplane {
 
 struct DnsListenerOptions {
   // respond() options; `transport` is set by each listener (kUdp / kTcp). With
-  // refuse_outside_zones = false a kForward verdict is dropped and counted (no forwarder yet).
+  // refuse_outside_zones = false a kForward verdict goes to `forwarder`, or is dropped and
+  // counted without one.
   records::RespondOptions respond;
+  // Names in no served zone (--upstream); not owned, stopped before the listeners. nullptr: none.
+  QueryForwarder* forwarder = nullptr;
   // Open TCP connections per listener; beyond it a new connection is accepted and closed at once
   // (counted as TcpCloseReason::kCap). 1024 x ~8 KiB of buffers is a few MiB at worst.
   int max_tcp_connections = 1024;

@@ -31,7 +31,8 @@ struct alignas(64) UdpListenerStats {
   // No table published yet: dropped unanswered (the client retries; SERVFAIL would make it give
   // up on us, and the listener only starts serving once the process has a table anyway).
   std::atomic<uint64_t> no_table{0};
-  // Verdict::kForward while no forwarder exists (refuse_outside_zones = false): dropped.
+  // Verdict::kForward: handed to the forwarder, or dropped (no forwarder, or it is stopping).
+  std::atomic<uint64_t> forwarded{0};
   std::atomic<uint64_t> forward_dropped{0};
   std::atomic<uint64_t> replies_sent{0};
   std::atomic<uint64_t> send_errors{0};  // replies sendmmsg refused (buffer full, unreachable)
@@ -73,7 +74,10 @@ struct alignas(64) TcpListenerStats {
   std::atomic<uint64_t> accept_errors{0};  // accept4 failures (EMFILE, ...): accepting pauses briefly
   std::atomic<uint64_t> queries{0};        // complete frames handed to respond()
   std::atomic<uint64_t> no_table{0};       // dropped: no table published yet (see UdpListenerStats)
+  std::atomic<uint64_t> forwarded{0};      // see UdpListenerStats
   std::atomic<uint64_t> forward_dropped{0};
+  std::atomic<uint64_t> forwarded_replies{0};  // forwarder replies queued on their connection
+  std::atomic<uint64_t> forwarded_orphans{0};  // ... whose connection had closed: dropped
   // Times a connection stopped being read because its unsent responses reached the high-water
   // mark (a client that sends but does not read).
   std::atomic<uint64_t> read_pauses{0};

@@ -70,6 +70,7 @@ class TcpConnection {
   uint32_t registered_events = 0;  // the epoll interest set now
   bool in_work_list = false;       // has answerable frames left over from the pipeline limit
   bool read_paused = false;        // paused by kTcpWriteHighWater (counted once per pause)
+  uint32_t forwards_pending = 0;   // queries with the forwarder: a half-closed client waits for them
 
  private:
   size_t HeadFrameSize() const;  // 2 + length when the length is buffered, else 0

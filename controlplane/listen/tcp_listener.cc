@@ -5,6 +5,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -23,7 +24,8 @@ namespace {
 
 constexpr uint64_t kListenId = 0;
 constexpr uint64_t kStopId = 1;
-constexpr uint64_t kFirstConnectionId = 2;
+constexpr uint64_t kForwardedId = 2;  // the eventfd: forwarder replies are queued
+constexpr uint64_t kFirstConnectionId = 3;
 // Events taken per epoll_wait.
 constexpr int kEpollEvents = 64;
 // Connections accepted per wakeup, so a connection flood cannot starve established clients.
@@ -72,7 +74,49 @@ absl::Status TcpListener::Init() {
     return absl::InternalError(
         absl::StrCat("--listen ", bound_.ToString(), ": epoll_ctl: ", strerror(errno)));
   }
+  forwarded_event_.Reset(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  ev.data.u64 = kForwardedId;
+  if (!forwarded_event_.valid() ||
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, forwarded_event_.get(), &ev) != 0) {
+    return absl::InternalError(
+        absl::StrCat("--listen ", bound_.ToString(), ": eventfd: ", strerror(errno)));
+  }
   return absl::OkStatus();
+}
+
+void TcpListener::PostForwarded(uint64_t id, std::span<const uint8_t> reply) {
+  {
+    std::lock_guard<std::mutex> lock(forwarded_mu_);
+    forwarded_.emplace_back(id, std::vector<uint8_t>(reply.begin(), reply.end()));
+  }
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t n = ::write(forwarded_event_.get(), &one, sizeof(one));
+}
+
+void TcpListener::DeliverForwarded(Clock::time_point now) {
+  uint64_t count;
+  [[maybe_unused]] const ssize_t n = ::read(forwarded_event_.get(), &count, sizeof(count));
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> replies;
+  {
+    std::lock_guard<std::mutex> lock(forwarded_mu_);
+    replies.swap(forwarded_);
+  }
+  for (auto& [id, reply] : replies) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) {
+      BumpCounter(stats_->forwarded_orphans);
+      continue;
+    }
+    // RFC 7766 section 7: responses may leave out of order; the client matches them by ID.
+    if (it->second->forwards_pending > 0) --it->second->forwards_pending;
+    it->second->QueueResponse(reply.data(), reply.size(), now);
+    BumpCounter(stats_->forwarded_replies);
+    if (it->second->Flush(now) == TcpConnection::IoStatus::kError) {
+      Close(id, TcpCloseReason::kError);
+      continue;
+    }
+    Update(id, *it->second);
+  }
 }
 
 void TcpListener::Run(int stop_fd) {
@@ -110,6 +154,8 @@ void TcpListener::Run(int stop_fd) {
         stop = true;
       } else if (id == kListenId) {
         AcceptAll(now);
+      } else if (id == kForwardedId) {
+        DeliverForwarded(now);
       } else {
         HandleEvents(id, events[i].events, now);
       }
@@ -234,7 +280,7 @@ bool TcpListener::Serve(uint64_t id, TcpConnection& conn, Clock::time_point now)
       Close(id, TcpCloseReason::kBadFrame);
       return false;
     }
-    Answer(conn, body, length, now);
+    Answer(id, conn, body, length, now);
     conn.ConsumeFrame(now);
     ++answered;
   }
@@ -251,7 +297,7 @@ bool TcpListener::Serve(uint64_t id, TcpConnection& conn, Clock::time_point now)
   return true;
 }
 
-void TcpListener::Answer(TcpConnection& conn, const uint8_t* query, size_t length,
+void TcpListener::Answer(uint64_t id, TcpConnection& conn, const uint8_t* query, size_t length,
                          Clock::time_point now) {
   BumpCounter(stats_->queries);
   if (table_ == nullptr) {
@@ -266,7 +312,13 @@ void TcpListener::Answer(TcpConnection& conn, const uint8_t* query, size_t lengt
   if (r.verdict == records::Verdict::kReply) {
     conn.QueueResponse(buf, r.size, now);
   } else if (r.verdict == records::Verdict::kForward) {
-    BumpCounter(stats_->forward_dropped);
+    QueryForwarder* forwarder = context_.options.forwarder;
+    const bool taken =
+        forwarder != nullptr &&
+        forwarder->Forward(std::vector<uint8_t>(query, query + length), records::Transport::kTcp,
+                           [this, id](std::span<const uint8_t> reply) { PostForwarded(id, reply); });
+    BumpCounter(taken ? stats_->forwarded : stats_->forward_dropped);
+    if (taken) ++conn.forwards_pending;
   }
 }
 
@@ -274,7 +326,8 @@ void TcpListener::Update(uint64_t id, TcpConnection& conn) {
   const uint8_t* body = nullptr;
   size_t length = 0;
   const TcpConnection::FrameStatus head = conn.PeekFrame(&body, &length);
-  if (conn.read_eof() && head != TcpConnection::FrameStatus::kReady && conn.unsent_bytes() == 0) {
+  if (conn.read_eof() && head != TcpConnection::FrameStatus::kReady && conn.unsent_bytes() == 0 &&
+      conn.forwards_pending == 0) {
     // The client half-closed and everything it asked is answered (a trailing partial frame can
     // never complete). A bad head frame is closed the same way.
     Close(id, head == TcpConnection::FrameStatus::kBad ? TcpCloseReason::kBadFrame

@@ -20,6 +20,9 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <mutex>
+#include <span>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -65,7 +68,12 @@ class TcpListener {
   bool Serve(uint64_t id, TcpConnection& conn, Clock::time_point now);
   // Closes a finished connection, else sets its epoll interest, work-list entry and deadline.
   void Update(uint64_t id, TcpConnection& conn);
-  void Answer(TcpConnection& conn, const uint8_t* query, size_t length, Clock::time_point now);
+  void Answer(uint64_t id, TcpConnection& conn, const uint8_t* query, size_t length,
+              Clock::time_point now);
+  // Forwarder thread: queues a forwarded query's reply for connection `id` and wakes the loop.
+  void PostForwarded(uint64_t id, std::span<const uint8_t> reply);
+  // Listener thread: sends the queued replies on their connections (if still open).
+  void DeliverForwarded(Clock::time_point now);
   void Close(uint64_t id, TcpCloseReason reason);
   void Sweep(Clock::time_point now);
   void SetInterest(uint64_t id, TcpConnection& conn, uint32_t events);
@@ -82,6 +90,9 @@ class TcpListener {
   // Thread-owned state (Run()).
   UniqueFd epoll_;
   absl::flat_hash_map<uint64_t, std::unique_ptr<TcpConnection>> connections_;
+  UniqueFd forwarded_event_;  // eventfd: PostForwarded → the loop
+  std::mutex forwarded_mu_;   // guards forwarded_
+  std::vector<std::pair<uint64_t, std::vector<uint8_t>>> forwarded_;
   uint64_t next_id_;                       // epoll data: an id, never a reused fd number
   std::vector<uint64_t> work_;             // connections with answerable frames left over
   std::vector<uint64_t> work_now_;         // the previous wakeup's work_, being served

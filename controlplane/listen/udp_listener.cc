@@ -8,6 +8,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <thread>
 
 namespace clusterdns::controlplane {
@@ -19,6 +21,71 @@ static_assert(kControlRoom >= CMSG_SPACE(sizeof(in_pktinfo)));
 
 // After an unexpected poll() failure (ENOMEM), wait this long instead of spinning.
 constexpr auto kPollErrorBackoff = std::chrono::milliseconds(10);
+
+// The control message that makes a reply leave from the address the query `in` was sent to
+// (IP_PKTINFO / IPV6_PKTINFO), written to `control` (kControlRoom bytes); its length, 0 if the
+// query carried none.
+size_t ReplyControl(const msghdr& in, uint8_t* control) {
+  for (cmsghdr* c = CMSG_FIRSTHDR(&in); c != nullptr;
+       c = CMSG_NXTHDR(const_cast<msghdr*>(&in), c)) {
+    msghdr out{};
+    out.msg_control = control;
+    if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+      in_pktinfo info;
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      info.ipi_spec_dst = info.ipi_addr;
+      info.ipi_ifindex = 0;  // let the route choose the interface
+      out.msg_controllen = CMSG_SPACE(sizeof(info));
+      cmsghdr* s = CMSG_FIRSTHDR(&out);
+      s->cmsg_level = IPPROTO_IP;
+      s->cmsg_type = IP_PKTINFO;
+      s->cmsg_len = CMSG_LEN(sizeof(info));
+      std::memcpy(CMSG_DATA(s), &info, sizeof(info));
+      return out.msg_controllen;
+    }
+    if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+      in6_pktinfo info;  // keeps the interface index: needed for link-local addresses
+      std::memcpy(&info, CMSG_DATA(c), sizeof(info));
+      out.msg_controllen = CMSG_SPACE(sizeof(info));
+      cmsghdr* s = CMSG_FIRSTHDR(&out);
+      s->cmsg_level = IPPROTO_IPV6;
+      s->cmsg_type = IPV6_PKTINFO;
+      s->cmsg_len = CMSG_LEN(sizeof(info));
+      std::memcpy(CMSG_DATA(s), &info, sizeof(info));
+      return out.msg_controllen;
+    }
+  }
+  return 0;
+}
+
+// Where a forwarded query's reply goes: the listener's socket (open until the forwarder has
+// stopped), the client, and the address it asked.
+struct UdpReturnAddress {
+  int fd = -1;
+  sockaddr_storage peer{};
+  socklen_t peer_len = 0;
+  alignas(cmsghdr) uint8_t control[kControlRoom];
+  size_t control_len = 0;
+};
+
+void SendForwardedReply(const UdpReturnAddress& to, std::span<const uint8_t> reply,
+                        UdpListenerStats* stats) {
+  iovec iov{const_cast<uint8_t*>(reply.data()), reply.size()};
+  msghdr h{};
+  h.msg_name = const_cast<sockaddr_storage*>(&to.peer);
+  h.msg_namelen = to.peer_len;
+  h.msg_iov = &iov;
+  h.msg_iovlen = 1;
+  if (to.control_len > 0) {
+    h.msg_control = const_cast<uint8_t*>(to.control);
+    h.msg_controllen = to.control_len;
+  }
+  if (::sendmsg(to.fd, &h, MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+    BumpCounter(stats->send_errors);
+  } else {
+    BumpCounter(stats->replies_sent);
+  }
+}
 
 }  // namespace
 
@@ -126,7 +193,7 @@ size_t UdpListener::ServeBatch() {
     const records::RespondResult& r = jobs[j].result;
     counters_->Count(r);
     if (r.verdict == records::Verdict::kForward) {
-      BumpCounter(stats_->forward_dropped);
+      Forward(slots[job_slot[j]], msgs[job_slot[j]]);
       continue;
     }
     if (r.verdict != records::Verdict::kReply) continue;
@@ -142,34 +209,10 @@ size_t UdpListener::ServeBatch() {
     if (pktinfo_) {
       // Reply from the address the query was sent to: with a wildcard bind the kernel would
       // otherwise pick the source by route, and the client would ignore the reply.
-      for (cmsghdr* c = CMSG_FIRSTHDR(&in); c != nullptr;
-           c = CMSG_NXTHDR(const_cast<msghdr*>(&in), c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-          in_pktinfo info;
-          std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-          info.ipi_spec_dst = info.ipi_addr;
-          info.ipi_ifindex = 0;  // let the route choose the interface
-          h.msg_control = slot.send_control;
-          h.msg_controllen = CMSG_SPACE(sizeof(info));
-          cmsghdr* s = CMSG_FIRSTHDR(&h);
-          s->cmsg_level = IPPROTO_IP;
-          s->cmsg_type = IP_PKTINFO;
-          s->cmsg_len = CMSG_LEN(sizeof(info));
-          std::memcpy(CMSG_DATA(s), &info, sizeof(info));
-          break;
-        }
-        if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-          in6_pktinfo info;  // keeps the interface index: needed for link-local addresses
-          std::memcpy(&info, CMSG_DATA(c), sizeof(info));
-          h.msg_control = slot.send_control;
-          h.msg_controllen = CMSG_SPACE(sizeof(info));
-          cmsghdr* s = CMSG_FIRSTHDR(&h);
-          s->cmsg_level = IPPROTO_IPV6;
-          s->cmsg_type = IPV6_PKTINFO;
-          s->cmsg_len = CMSG_LEN(sizeof(info));
-          std::memcpy(CMSG_DATA(s), &info, sizeof(info));
-          break;
-        }
+      const size_t control = ReplyControl(in, slot.send_control);
+      if (control > 0) {
+        h.msg_control = slot.send_control;
+        h.msg_controllen = control;
       }
     }
     ++replies;
@@ -193,6 +236,25 @@ void UdpListener::SendReplies(size_t count) {
     BumpCounter(stats_->replies_sent, static_cast<uint64_t>(n));
     sent += static_cast<size_t>(n);
   }
+}
+
+void UdpListener::Forward(const Slot& slot, const mmsghdr& msg) {
+  QueryForwarder* forwarder = context_.options.forwarder;
+  if (forwarder == nullptr) {
+    BumpCounter(stats_->forward_dropped);
+    return;
+  }
+  auto to = std::make_shared<UdpReturnAddress>();
+  to->fd = socket_.get();
+  std::memcpy(&to->peer, &slot.peer, sizeof(to->peer));
+  to->peer_len = msg.msg_hdr.msg_namelen;
+  if (pktinfo_) to->control_len = ReplyControl(msg.msg_hdr, to->control);
+  UdpListenerStats* stats = stats_.get();
+  std::vector<uint8_t> query(slot.buf, slot.buf + msg.msg_len);
+  const bool taken = forwarder->Forward(
+      std::move(query), records::Transport::kUdp,
+      [to, stats](std::span<const uint8_t> reply) { SendForwardedReply(*to, reply, stats); });
+  BumpCounter(taken ? stats_->forwarded : stats_->forward_dropped);
 }
 
 }  // namespace clusterdns::controlplane

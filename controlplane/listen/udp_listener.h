@@ -58,6 +58,9 @@ class UdpListener {
   // One recvmmsg, answer, sendmmsg. Returns the datagrams received (0: none waiting).
   size_t ServeBatch();
   void SendReplies(size_t count);
+  // A query whose name is in no served zone: to the forwarder, whose reply is sent from this
+  // socket to the client later, from the forwarder's thread.
+  void Forward(const Slot& slot, const mmsghdr& msg);
 
   UniqueFd socket_;
   ListenAddress bound_;

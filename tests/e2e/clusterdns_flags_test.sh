@@ -29,7 +29,8 @@ expect_error() {
 
 "$clusterdns" --help >"$work/help"
 for flag in --domain --ttl --legacy-names --pod-records --service-cidr --pod-cidr --ip \
-            --kube-master-url --kubeconfig --objects-file --listen --http-addr --upstream; do
+            --kube-master-url --kubeconfig --objects-file --listen --http-addr --upstream \
+            --resolv-conf --forward-timeout --forward-deadline --forward-max-in-flight; do
   grep -q -- "^  $flag=" "$work/help" || { echo "FAIL: --help does not list $flag"; exit 1; }
 done
 echo "ok: --help lists every flag"
@@ -47,14 +48,25 @@ expect_error "unknown flag --bogus" --bogus --listen=127.0.0.1:0 --objects-file=
 expect_error "--ttl" --ttl=abc --listen=127.0.0.1:0 --objects-file="$objects"
 expect_error "no source of cluster objects" --listen=127.0.0.1:0
 expect_error "nothing to serve on" --objects-file="$objects"
-expect_error "$work/missing.json" --listen=127.0.0.1:0 --objects-file="$work/missing.json" --http-addr=
+expect_error "$work/missing.json" --listen=127.0.0.1:0 --objects-file="$work/missing.json" --http-addr= \
+  --upstream=none
 echo '{"kind": "List", "items": [' >"$work/broken.json"
-expect_error "$work/broken.json" --listen=127.0.0.1:0 --objects-file="$work/broken.json" --http-addr=
+expect_error "$work/broken.json" --listen=127.0.0.1:0 --objects-file="$work/broken.json" --http-addr= \
+  --upstream=none
 expect_error "--kube-master-url" --listen=127.0.0.1:0 --kube-master-url=htp://x
 expect_error "$work/nokubeconfig" --listen=127.0.0.1:0 --kubeconfig="$work/nokubeconfig"
 expect_error "--listen" --listen=999.1.1.1:53 --objects-file="$objects"
 expect_error "--service-cidr" --listen=127.0.0.1:0 --objects-file="$objects" --service-cidr=10.0.0.1/8
-expect_error "--upstream" --listen=127.0.0.1:0 --objects-file="$objects" --upstream=198.18.0.1
+expect_error "--upstream" --listen=127.0.0.1:0 --objects-file="$objects" --upstream=198.18.0.1:99999
+expect_error "--upstream" --listen=127.0.0.1:0 --objects-file="$objects" --upstream=not-an-address
+# Without --upstream the nameservers of --resolv-conf are the upstreams (never the real file here).
+printf '# no nameserver lines\nsearch example.test\n' >"$work/resolv.conf"
+expect_error "$work/resolv.conf" --listen=127.0.0.1:0 --objects-file="$objects" \
+  --resolv-conf="$work/resolv.conf"
+expect_error "--forward-timeout" --listen=127.0.0.1:0 --objects-file="$objects" --upstream=none \
+  --forward-timeout=0s
+expect_error "--forward-max-in-flight" --listen=127.0.0.1:0 --objects-file="$objects" \
+  --upstream=none --forward-max-in-flight=0
 expect_error "--ip" --no-pci -- --listen=127.0.0.1:0 --objects-file="$objects"
 
 # EAL options without a port: the EAL starts (its own log lines), then one clear error, exit 2.

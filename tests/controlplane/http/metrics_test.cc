@@ -55,6 +55,12 @@ class FakeWorkers : public WorkerCounterSource {
   std::vector<WorkerCounterSnapshot> workers;
 };
 
+class FakeForwarder : public ForwarderCounterSource {
+ public:
+  ForwarderSnapshot SnapshotForwarder() const override { return snapshot; }
+  ForwarderSnapshot snapshot;
+};
+
 class FakeExceptionPath : public ExceptionPathCounterSource {
  public:
   std::vector<ExceptionPathSnapshot> SnapshotExceptionPath() const override { return taps; }
@@ -157,6 +163,34 @@ TEST(Metrics, ExceptionPathCountersFromTheSource) {
               Optional(4.0));
   metrics.SetExceptionPathSource(nullptr);
   EXPECT_TRUE(MustParse(metrics.Render()).Find("clusterdns_exception_frames_total")->samples.empty());
+}
+
+TEST(Metrics, ForwarderCountersOnlyWithAForwarder) {
+  Metrics metrics("test");
+  EXPECT_EQ(MustParse(metrics.Render()).Find("clusterdns_forward_requests_total"), nullptr)
+      << "no forwarding families with --upstream=none";
+  FakeForwarder forwarder;
+  forwarder.snapshot.requests = 10;
+  forwarder.snapshot.relayed = 7;
+  forwarder.snapshot.in_flight = 2;
+  forwarder.snapshot.servfail_by_cause = {{"deadline", 1}, {"cap", 0}};
+  forwarder.snapshot.dropped_by_reason = {{"spoofed_id", 3}};
+  forwarder.snapshot.upstreams = {{"198.18.0.1:53", 9, 7, 2, 1, 0}};
+  metrics.SetForwarderSource(&forwarder);
+  const PromText text = MustParse(metrics.Render());
+  EXPECT_THAT(text.Value("clusterdns_forward_requests_total", {}), Optional(10.0));
+  EXPECT_THAT(text.Value("clusterdns_forward_relayed_total", {}), Optional(7.0));
+  EXPECT_THAT(text.Value("clusterdns_forward_in_flight", {}), Optional(2.0));
+  EXPECT_THAT(text.Value("clusterdns_forward_servfail_total", {{"cause", "deadline"}}),
+              Optional(1.0));
+  EXPECT_THAT(text.Value("clusterdns_forward_dropped_total", {{"reason", "spoofed_id"}}),
+              Optional(3.0));
+  const std::map<std::string, std::string> up = {{"upstream", "198.18.0.1:53"}};
+  EXPECT_THAT(text.Value("clusterdns_upstream_queries_total", up), Optional(9.0));
+  EXPECT_THAT(text.Value("clusterdns_upstream_answers_total", up), Optional(7.0));
+  EXPECT_THAT(text.Value("clusterdns_upstream_timeouts_total", up), Optional(2.0));
+  EXPECT_THAT(text.Value("clusterdns_upstream_tcp_retries_total", up), Optional(1.0));
+  EXPECT_THAT(text.Value("clusterdns_upstream_errors_total", up), Optional(0.0));
 }
 
 TEST(Metrics, EveryFamilyHasHelpAndType) {
