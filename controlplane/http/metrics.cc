@@ -401,9 +401,12 @@ std::string Metrics::Render() const {
                                     "Forwarded queries waiting for an upstream", MetricType::Gauge);
     AddGauge(in_flight, {}, static_cast<double>(f.in_flight));
     MetricFamily up_queries = Family("clusterdns_upstream_queries_total",
-                                     "Queries sent to an upstream (one per try)", MetricType::Counter);
+                                     "UDP queries sent to an upstream, one per try (TCP tries: "
+                                     "clusterdns_upstream_tcp_retries_total)",
+                                     MetricType::Counter);
     MetricFamily up_answers = Family("clusterdns_upstream_answers_total",
-                                     "Answers accepted from an upstream", MetricType::Counter);
+                                     "Answers accepted from an upstream, over UDP or TCP",
+                                     MetricType::Counter);
     MetricFamily up_timeouts = Family("clusterdns_upstream_timeouts_total",
                                       "Tries an upstream did not answer in time",
                                       MetricType::Counter);
