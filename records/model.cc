@@ -21,9 +21,4 @@ bool SameDnsContent(const Service& a, const Service& b) {
          a.ports == b.ports && a.publish_not_ready_addresses == b.publish_not_ready_addresses;
 }
 
-bool SameDnsContent(const EndpointSlice& a, const EndpointSlice& b) {
-  return a.ns == b.ns && a.name == b.name && a.service_name == b.service_name &&
-         a.address_type == b.address_type && a.endpoints == b.endpoints && a.ports == b.ports;
-}
-
 }  // namespace clusterdns::records

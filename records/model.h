@@ -68,10 +68,9 @@ struct EndpointSlice {
   std::vector<EndpointPort> ports;
 };
 
-// Whether two versions of an object answer the same in DNS: everything but resource_version. The
+// Whether two versions of a Service answer the same in DNS: everything but resource_version. The
 // change filter of TableBuilder: a relist, or a status-only update, that changes nothing DNS sees
-// rebuilds nothing.
+// rebuilds nothing. (EndpointSlices are compared packed: records/packed_slice.h.)
 bool SameDnsContent(const Service& a, const Service& b);
-bool SameDnsContent(const EndpointSlice& a, const EndpointSlice& b);
 
 }  // namespace clusterdns::records

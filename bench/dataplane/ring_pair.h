@@ -9,7 +9,8 @@
 // a NIC port: one RX and one TX queue (queue 0), rte_eth_rx_burst / rte_eth_tx_burst.
 //
 // Startup and teardown on the main thread, after InitEal; Stop() only when no lcore polls either
-// port. Stop() stops and closes both ports, removes their vdevs, frees the rings and the pool
+// port. The EAL must be up already: worker_bench.cc starts it with --no-pci --no-huge and a
+// file prefix of its own, so these two ring ports are the only ethdevs. Stop() stops and closes both ports, removes their vdevs, frees the rings and the pool
 // (every mbuf must be back in it: rte_mempool_free does not care, but the harness checks
 // mbufs_in_pool() first to report a leak).
 //
