@@ -55,6 +55,9 @@ struct BodyWriter {
     names.Clear();
     // The question, but only the suffixes that start before `compressible`.
     names.Remember(key, kHeaderSize, compressible);
+    // A body that may follow its legacy twin's question (4 bytes shorter) cannot point into
+    // itself: its offsets would be off by 4 there.
+    if (compressible < key.size()) names.Freeze();
     count = 0;
   }
   // Appends one RR; false (and nothing appended) when it would make the body too large to send.

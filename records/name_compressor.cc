@@ -28,13 +28,13 @@ void NameCompressor::Write(std::string_view wire, std::string* out) {
       out->push_back(static_cast<char>(0xC0 | (k.offset >> 8)));
       out->push_back(static_cast<char>(k.offset & 0xff));
       // The labels written literally are new targets; the rest is already known.
-      if (pos > 0) Remember(wire, start, pos);
+      if (pos > 0 && !frozen_) Remember(wire, start, pos);
       return;
     }
     pos += 1 + static_cast<uint8_t>(wire[pos]);
   }
   out->append(wire);
-  Remember(wire, start);
+  if (!frozen_) Remember(wire, start);
 }
 
 }  // namespace clusterdns::records

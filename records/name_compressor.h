@@ -24,7 +24,12 @@ class NameCompressor {
   void Clear() {
     buffer_.clear();
     known_.clear();
+    frozen_ = false;
   }
+  // Names written from now on are not pointer targets: for a message whose bytes after the
+  // question are also sent behind a question of another length (respond()'s legacy aliases),
+  // where a pointer into those bytes would land elsewhere.
+  void Freeze() { frozen_ = true; }
   // `wire` (a folded wire name) is in the message at `offset`; its suffixes that start before
   // byte `limit` of it become pointer targets (all of them by default).
   void Remember(std::string_view wire, size_t offset, size_t limit = 256);
@@ -39,6 +44,7 @@ class NameCompressor {
   };
   std::string buffer_;  // copies of the remembered names, back to back
   absl::InlinedVector<Known, 32> known_;
+  bool frozen_ = false;
 };
 
 }  // namespace clusterdns::records

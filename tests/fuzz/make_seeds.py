@@ -45,6 +45,7 @@ RESPOND = {
     "a_legacy": query("redis-master.default.cluster.local"),
     "srv_named_port": query("_dns._udp.kube-dns.kube-system.svc.cluster.local", 33),
     "srv_headless": query("_http._tcp.nginx.default.svc.cluster.local", 33, edns=opt()),
+    "srv_headless_legacy": query("big.default.cluster.local", 33),
     "aaaa_dual": query("dual.default.svc.cluster.local", 28),
     "cname_external": query("search.default.svc.cluster.local", 1),
     "ptr_v4": query("160.7.254.10.in-addr.arpa", 12),

@@ -203,6 +203,20 @@ TEST_F(RespondTest, HeadlessSrvPerEndpoint) {
                                    "web-0.nginx.default.svc.cluster.local. 30 IN A 10.244.2.7"));
 }
 
+// The legacy name is answered with its svc twin's bytes behind a question 4 bytes shorter, so
+// those bytes must not point into themselves (found by fuzz_respond: the additional owners
+// pointed at the SRV targets, 4 bytes off).
+TEST_F(RespondTest, LegacyHeadlessSrvPerEndpoint) {
+  for (const char* name : {"_http._tcp.nginx.default.cluster.local", "nginx.default.cluster.local"}) {
+    Asked a = Ask(*table_, name, records::kTypeSrv);
+    ASSERT_EQ(a.message.rcode, kRcodeNoError) << name;
+    EXPECT_THAT(SectionTexts(a.message.additional),
+                UnorderedElementsAre("10-244-1-5.nginx.default.cluster.local. 30 IN A 10.244.1.5",
+                                     "web-0.nginx.default.cluster.local. 30 IN A 10.244.2.7"))
+        << name;
+  }
+}
+
 TEST_F(RespondTest, HeadlessEndpointPtr) {
   Asked a = Ask(*table_, "7.2.244.10.in-addr.arpa", records::kTypePtr);
   EXPECT_THAT(AnswerTexts(a.message),
