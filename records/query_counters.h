@@ -57,6 +57,7 @@ struct alignas(64) QueryCounters {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(DropReason::kCount)> drops{};
   std::atomic<uint64_t> truncated{0};  // replies with TC set
   std::atomic<uint64_t> forwarded{0};  // Verdict::kForward
+  std::atomic<uint64_t> cache_hits{0};  // replies from the answer cache (counted above too)
 
   // Single writer only.
   void Count(const RespondResult& r) noexcept {
@@ -65,6 +66,7 @@ struct alignas(64) QueryCounters {
         Bump(by_rcode[r.rcode < kRcodeSlots ? r.rcode : kRcodeSlots - 1]);
         Bump(by_qtype[static_cast<size_t>(QtypeSlotOf(r.qtype))]);
         if (r.truncated) Bump(truncated);
+        if (r.cached) Bump(cache_hits);
         break;
       case Verdict::kDrop:
         Bump(drops[static_cast<size_t>(r.drop)]);

@@ -10,6 +10,7 @@
 
 #include <cstring>
 
+#include "records/answer_cache.h"
 #include "records/byte_order.h"
 #include "records/dns_constants.h"
 #include "records/wire_name.h"
@@ -386,6 +387,35 @@ inline int SynthesizePod(const ParsedQuery& pq, const ZoneAnswerInfo& zone, uint
   return 1;
 }
 
+// An upstream answer from the cache: its body behind the client's question, every TTL set to
+// what is left of the entry's life.
+inline RespondResult AnswerCached(const ParsedQuery& pq, const CachedAnswer& c, uint8_t* buf,
+                                  size_t buf_cap, const RespondOptions& options) {
+  const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
+  if (c.body_len <= room) {
+    uint8_t* body = buf + pq.question_end;
+    if (RoundUp32(c.body_len) <= room) {
+      CopyChunks(body, c.body(), c.body_len);  // the entry is padded by 32
+    } else {
+      std::memcpy(body, c.body(), c.body_len);
+    }
+    const uint32_t left = c.expires_at - options.now;  // > 0: Find checked now < expires_at
+    const uint8_t* offsets = c.ttl_offsets();
+    for (uint16_t i = 0; i < c.ttl_count; ++i) {
+      uint16_t off;
+      std::memcpy(&off, offsets + 2 * i, 2);
+      body[off] = static_cast<uint8_t>(left >> 24);
+      body[off + 1] = static_cast<uint8_t>(left >> 16);
+      body[off + 2] = static_cast<uint8_t>(left >> 8);
+      body[off + 3] = static_cast<uint8_t>(left);
+    }
+  }
+  RespondResult result = Finish(pq, buf, buf_cap, options, c.rcode, false, c.ancount, c.nscount,
+                                c.arcount, c.body_len);
+  result.cached = result.verdict == Verdict::kReply;
+  return result;
+}
+
 // Legacy alias: s.n.<zone> → s.n.svc.<zone>.
 inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuery& pq,
                                       const ZoneAnswerInfo& zone) {
@@ -434,6 +464,12 @@ inline RespondResult Answer(const AnswerTable& table, ParsedQuery& pq, const uin
   const int zone_index = FindZone(table, pq);
   if (zone_index < 0) {
     if (!options.refuse_outside_zones) {
+      // A client that asks for DNSSEC (DO) or checking disabled (CD) gets the upstream's own.
+      if (options.cache != nullptr && !pq.edns_do && !(pq.flags & kFlagCd)) {
+        const CachedAnswer* cached =
+            options.cache->Find(pq.hash, pq.key, pq.key_len, pq.qtype, options.now);
+        if (cached != nullptr) return AnswerCached(pq, *cached, buf, buf_cap, options);
+      }
       RespondResult result;
       result.verdict = Verdict::kForward;
       result.qtype = pq.qtype;

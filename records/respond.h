@@ -8,6 +8,10 @@
 //   RespondResult r = Respond(table, buf, query_len, sizeof(buf), RespondOptions{});
 //   if (r.verdict == Verdict::kReply) send(buf, r.size);
 //   else if (r.verdict == Verdict::kForward) forward(buf, query_len);  // untouched
+//
+// A name outside every served zone is looked up in options.cache (if any) before it is handed
+// back as kForward: a hit is answered like a table entry, not authoritative, with its TTLs
+// counted down to the entry's remaining life.
 #pragma once
 
 #include <cstddef>
@@ -34,12 +38,18 @@ enum class DropReason : uint8_t {
   kCount,
 };
 
+class AnswerCache;
+
 struct RespondOptions {
   Transport transport = Transport::kUdp;
   // --upstream=none: answer REFUSED for names outside every served zone instead of kForward.
   bool refuse_outside_zones = true;
   // RA in responses: set when an upstream resolves names outside the zones for the client.
   bool recursion_available = false;
+  // Upstream answers for names outside every served zone (answer_cache.h), consulted before
+  // kForward; null: none. `now` is CacheNow() at the caller's burst.
+  const AnswerCache* cache = nullptr;
+  uint32_t now = 0;
 };
 
 // Eight bytes, so it travels in a register: the burst loop stores one word per query instead of
@@ -47,7 +57,8 @@ struct RespondOptions {
 struct RespondResult {
   Verdict verdict = Verdict::kDrop;
   DropReason drop = DropReason::kNone;
-  bool truncated = false;
+  bool truncated : 1 = false;
+  bool cached : 1 = false;  // answered from options.cache
   uint8_t rcode = 0;   // full rcode: 16 for BADVERS
   uint16_t qtype = 0;  // 0 when the question could not be read
   uint16_t size = 0;   // response bytes when kReply
