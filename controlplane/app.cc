@@ -62,6 +62,8 @@ struct App::Parts {
   std::unique_ptr<SourceStats> file_stats;
   std::unique_ptr<ObjectsFileSource> file;
   std::unique_ptr<KubeSource> kube;
+  // Before its readers (the listeners) and its writer (the forwarder): destroyed after them.
+  std::unique_ptr<records::AnswerCache> cache;
   std::unique_ptr<DnsListeners> listeners;
   // Declared after the listeners: destroyed (stopped) first, as its reply callbacks send on the
   // listeners' sockets.
@@ -122,6 +124,12 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   listen_options.respond.refuse_outside_zones = !forwarding;  // --upstream=none: REFUSED
   listen_options.respond.recursion_available = forwarding;
   if (forwarding && !config.listen.empty()) {
+    if (config.cache.max_entries > 0) {
+      p->cache = std::make_unique<records::AnswerCache>(config.cache, grace);
+      config.forward.cache = p->cache.get();
+      listen_options.respond.cache = p->cache.get();
+      p->metrics->SetAnswerCache(p->cache.get());
+    }
     p->forwarder = std::make_unique<Forwarder>(config.forward);
     CDNS_RETURN_IF_ERROR(p->forwarder->Start());
     listen_options.forwarder = p->forwarder.get();
@@ -208,6 +216,8 @@ std::vector<ListenAddress> App::listening() const {
 int App::http_port() const { return parts_->http ? parts_->http->port() : 0; }
 
 bool App::ready() const { return parts_->controller->Ready(); }
+
+const records::AnswerCache* App::answer_cache() const { return parts_->cache.get(); }
 
 const records::TablePublisher* App::publisher() const { return parts_->publisher.get(); }
 

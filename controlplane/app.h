@@ -20,6 +20,7 @@
 #include "controlplane/kube/kube_connection.h"
 #include "controlplane/listen/listen_address.h"
 #include "records/query_counters.h"
+#include "records/answer_cache.h"
 #include "records/table_publisher.h"
 #include "records/zone_config.h"
 
@@ -36,6 +37,9 @@ struct AppConfig {
   int max_tcp_connections = 1024;
   // Names outside the served zones: forwarded to forward.upstreams; none: REFUSED.
   ForwarderOptions forward;
+  // The cache of upstream answers that every answering thread consults (with forwarding only;
+  // cache.max_entries 0: none). forward.cache is set by Start.
+  records::AnswerCacheOptions cache;
   // Kubernetes informer tuning (tests shorten these).
   absl::Duration kube_idle_timeout = absl::Minutes(3);
   absl::Duration kube_backoff_initial = absl::Milliseconds(200);
@@ -65,6 +69,8 @@ class App {
   bool ready() const;
   // What the dataplane's workers read tables from (Dataplane::Launch).
   const records::TablePublisher* publisher() const;
+  // The cache of upstream answers the workers consult too; null without one.
+  const records::AnswerCache* answer_cache() const;
 
  private:
   struct Parts;

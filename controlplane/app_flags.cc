@@ -2,6 +2,7 @@
 #include "controlplane/app_flags.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include <cstdio>
 
@@ -33,6 +34,14 @@ ABSL_FLAG(absl::Duration, forward_deadline, absl::Seconds(2),
           "forwarding: from the query to SERVFAIL when no upstream answered");
 ABSL_FLAG(int32_t, forward_max_in_flight, 1024,
           "forwarding: queries with the upstreams at once; beyond it, SERVFAIL at once");
+ABSL_FLAG(int64_t, cache_size, 10000,
+          "forwarding: upstream answers kept for the fast path, in entries (0: no cache)");
+ABSL_FLAG(std::string, cache_bytes, "32M",
+          "forwarding: the most memory the cached answers take (bytes, or with K, M or G)");
+ABSL_FLAG(absl::Duration, cache_max_ttl, absl::Hours(1),
+          "forwarding: the longest a positive upstream answer is cached (its TTLs are lowered)");
+ABSL_FLAG(absl::Duration, cache_max_negative_ttl, absl::Minutes(30),
+          "forwarding: the longest an NXDOMAIN or NODATA answer is cached (RFC 2308)");
 ABSL_FLAG(absl::Duration, coalesce_window, absl::Milliseconds(1),
           "how long the first change waits for others before the table is rebuilt");
 ABSL_FLAG(absl::Duration, tcp_idle_timeout, absl::Seconds(10),
@@ -42,6 +51,52 @@ ABSL_FLAG(int32_t, max_tcp_connections, 1024, "DNS over TCP: connections per lis
 namespace clusterdns::controlplane {
 
 std::vector<std::string> RepeatableAppFlags() { return {"listen", "domain", "ip"}; }
+
+absl::StatusOr<size_t> ParseByteSize(std::string_view flag, std::string_view text) {
+  uint64_t unit = 1;
+  std::string digits(text);
+  if (!digits.empty()) {
+    switch (digits.back()) {
+      case 'K': case 'k': unit = uint64_t{1} << 10; break;
+      case 'M': case 'm': unit = uint64_t{1} << 20; break;
+      case 'G': case 'g': unit = uint64_t{1} << 30; break;
+      default: break;
+    }
+    if (unit != 1) digits.pop_back();
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(digits, &value) || value > (uint64_t{1} << 40) / unit) {
+    return absl::InvalidArgumentError(absl::StrCat("--", std::string(flag), "=", std::string(text),
+                                                   ": want a byte count such as 1048576, 64K, "
+                                                   "32M or 1G (at most 1024G)"));
+  }
+  return static_cast<size_t>(value * unit);
+}
+
+namespace {
+
+absl::StatusOr<records::AnswerCacheOptions> CacheOptionsFromFlags() {
+  records::AnswerCacheOptions cache;
+  const int64_t entries = absl::GetFlag(FLAGS_cache_size);
+  if (entries < 0 || entries > 100'000'000) {
+    return absl::InvalidArgumentError("--cache-size must be between 0 and 100000000 entries");
+  }
+  cache.max_entries = static_cast<size_t>(entries);
+  CDNS_ASSIGN_OR_RETURN(cache.max_bytes, ParseByteSize("cache-bytes", absl::GetFlag(FLAGS_cache_bytes)));
+  const absl::Duration max_ttl = absl::GetFlag(FLAGS_cache_max_ttl);
+  const absl::Duration max_negative = absl::GetFlag(FLAGS_cache_max_negative_ttl);
+  for (const auto& [name, d] : {std::pair{"--cache-max-ttl", max_ttl},
+                                std::pair{"--cache-max-negative-ttl", max_negative}}) {
+    if (d < absl::Seconds(1) || d > absl::Hours(24 * 7)) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be between 1s and 168h"));
+    }
+  }
+  cache.max_ttl = static_cast<uint32_t>(absl::ToInt64Seconds(max_ttl));
+  cache.max_negative_ttl = static_cast<uint32_t>(absl::ToInt64Seconds(max_negative));
+  return cache;
+}
+
+}  // namespace
 
 absl::StatusOr<AppConfig> AppConfigFromFlags(bool dataplane) {
   AppConfig config;
@@ -81,6 +136,7 @@ absl::StatusOr<AppConfig> AppConfigFromFlags(bool dataplane) {
     return absl::InvalidArgumentError("--forward-max-in-flight must be between 1 and 65536");
   }
   config.forward.max_in_flight = static_cast<size_t>(in_flight);
+  CDNS_ASSIGN_OR_RETURN(config.cache, CacheOptionsFromFlags());
   config.coalesce_window = absl::GetFlag(FLAGS_coalesce_window);
   if (config.coalesce_window < absl::ZeroDuration() || config.coalesce_window > absl::Seconds(10)) {
     return absl::InvalidArgumentError("--coalesce-window must be between 0 and 10s");

@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   if (dp) {
-    if (absl::Status launched = dp->Launch((*app)->publisher()); !launched.ok()) {
+    if (absl::Status launched = dp->Launch((*app)->publisher(), (*app)->answer_cache()); !launched.ok()) {
       (*app)->Stop();
       return Fail(launched.message());
     }

@@ -137,10 +137,14 @@ std::vector<const records::QueryCounters*> Dataplane::query_counters() const {
   return out;
 }
 
-absl::Status Dataplane::Launch(const records::TablePublisher* publisher) {
+absl::Status Dataplane::Launch(const records::TablePublisher* publisher,
+                              const records::AnswerCache* cache) {
   if (launched_ || stopped_) return absl::FailedPreconditionError("dataplane already launched");
   if (publisher == nullptr) return absl::InvalidArgumentError("no table publisher");
-  for (WorkerConfig& c : workers_) c.publisher = publisher;
+  for (WorkerConfig& c : workers_) {
+    c.publisher = publisher;
+    c.respond.cache = cache;
+  }
   launched_ = true;
   if (exception_) exception_->StartThread();
   for (size_t w = 1; w < workers_.size(); ++w) {

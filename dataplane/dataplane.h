@@ -57,6 +57,7 @@
 #include "dataplane/port.h"
 #include "dataplane/qsbr_grace_period.h"
 #include "dataplane/worker.h"
+#include "records/answer_cache.h"
 #include "dataplane/worker_stats.h"
 #include "records/ip_address.h"
 #include "records/respond.h"
@@ -102,7 +103,9 @@ class Dataplane {
 
   // Starts the workers of every lcore but the main one, reading tables from `publisher`, which
   // must outlive Stop(). Once only.
-  absl::Status Launch(const records::TablePublisher* publisher);
+  // `cache`: upstream answers the workers consult for names outside the zones (may be null).
+  absl::Status Launch(const records::TablePublisher* publisher,
+                      const records::AnswerCache* cache = nullptr);
 
   // The main lcore's worker on the calling (main) thread; returns after RequestStop(). Call after
   // Launch; at most once.

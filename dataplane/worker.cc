@@ -14,6 +14,7 @@
 
 #include "dataplane/packet/frame.h"
 #include "dataplane/packet/reply.h"
+#include "records/answer_cache.h"
 
 namespace clusterdns::dataplane {
 namespace {
@@ -145,7 +146,9 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
   // Pass 2: answer the DNS queries as one burst (parse + hash all, prefetch, then look up), then
   // finish each frame.
   if (job_count != 0) {
-    records::RespondBurst(*table, jobs, job_count, config.respond);
+    records::RespondOptions respond = config.respond;
+    if (respond.cache != nullptr) respond.now = records::CacheNow();  // vDSO: no system call
+    records::RespondBurst(*table, jobs, job_count, respond);
     const L4Checksum l4 =
         port.udp_tx_checksum_offload ? L4Checksum::kOffload : L4Checksum::kSoftware;
     for (uint16_t j = 0; j < job_count; ++j) {

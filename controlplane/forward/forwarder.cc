@@ -62,6 +62,7 @@ Forwarder::Forwarder(ForwarderOptions options)
     : options_(std::move(options)),
       try_timeout_(absl::ToChronoNanoseconds(options_.try_timeout)),
       deadline_(absl::ToChronoNanoseconds(options_.deadline)),
+      reclaim_interval_(absl::ToChronoNanoseconds(options_.reclaim_interval)),
       stats_(std::make_unique<ForwarderStats>()),
       // At least one block each, so an empty list fails in Start() rather than here.
       upstream_stats_(
@@ -223,6 +224,10 @@ void Forwarder::Run() {
       it->second->wake = Clock::time_point::max();
       OnTimer(*it->second, now);
     }
+    if (options_.cache != nullptr && options_.cache->reclaim_pending() && now >= next_reclaim_) {
+      options_.cache->Reclaim();
+      next_reclaim_ = Clock::now() + reclaim_interval_;
+    }
   }
   // Stopping: whatever was accepted gets its one reply.
   {
@@ -247,8 +252,11 @@ void Forwarder::Run() {
 }
 
 int Forwarder::WaitTimeoutMs(Clock::time_point now) const {
-  if (timers_.empty()) return -1;
-  const Clock::time_point wake = timers_.begin()->first;
+  Clock::time_point wake = timers_.empty() ? Clock::time_point::max() : timers_.begin()->first;
+  if (options_.cache != nullptr && options_.cache->reclaim_pending()) {
+    wake = std::min(wake, next_reclaim_);
+  }
+  if (wake == Clock::time_point::max()) return -1;
   if (wake <= now) return 0;
   // Round up: waking a millisecond early would find nothing due and spin once more.
   const auto ms = std::chrono::ceil<std::chrono::milliseconds>(wake - now).count();
@@ -484,6 +492,7 @@ void Forwarder::GiveUp(Query& q, ServfailCause cause) {
 
 void Forwarder::FinishRelay(Query& q, std::span<const uint8_t> answer) {
   BumpCounter(stats_->relayed);
+  if (options_.cache != nullptr) options_.cache->Offer(answer, records::CacheNow());
   std::vector<uint8_t> reply;
   if (answer.size() > ReplyLimit(q.parsed, q.transport)) {
     BumpCounter(stats_->truncated_for_client);

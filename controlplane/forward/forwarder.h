@@ -26,6 +26,8 @@
 //     than the client can take (ForwardRequest::transport); or SERVFAIL when `deadline` passes
 //     (measured from Submit) or every upstream failed hard (forward_message.h for the formats).
 //     An upstream's own SERVFAIL, REFUSED or NXDOMAIN is an answer: relayed as it is.
+//   - A relayed answer is offered to options.cache (if any) before the reply is delivered, so
+//     the client's next query for the name can already be answered from it.
 //   - The request queue has no bound of its own: the thread drains all of it on every wakeup,
 //     and the cap applies as it does.
 //
@@ -68,6 +70,7 @@
 #include "controlplane/forward/upstream_socket.h"
 #include "controlplane/listen/query_forwarder.h"
 #include "controlplane/listen/unique_fd.h"
+#include "records/answer_cache.h"
 #include "records/respond.h"
 
 namespace clusterdns::controlplane {
@@ -85,6 +88,12 @@ struct ForwarderOptions {
   size_t max_in_flight = 1024;
   // A failing upstream is tried first again this long after its last failure (upstream_health.h).
   absl::Duration health_recheck = absl::Seconds(5);
+  // Where relayed upstream answers are offered for caching (records/answer_cache.h); null: none.
+  // The forwarder thread is then the cache's writer: it offers each relayed answer before the
+  // reply goes to the client, and frees what the cache unlinked (AnswerCache::Reclaim) at most
+  // every reclaim_interval, waiting out a grace period of the cache's readers.
+  records::AnswerCache* cache = nullptr;
+  absl::Duration reclaim_interval = absl::Milliseconds(10);
 };
 
 // Upstreams a Forwarder takes: IDs are unique per upstream in a 16-bit space keyed beside it.
@@ -167,6 +176,7 @@ class Forwarder final : public QueryForwarder {
   ForwarderOptions options_;
   Clock::duration try_timeout_;
   Clock::duration deadline_;
+  Clock::duration reclaim_interval_;
   std::unique_ptr<ForwarderStats> stats_;
   std::unique_ptr<UpstreamStats[]> upstream_stats_;
   UpstreamHealth health_;
@@ -189,6 +199,7 @@ class Forwarder final : public QueryForwarder {
   std::set<std::pair<Clock::time_point, uint64_t>> timers_;        // (wake, query serial)
   absl::flat_hash_map<uint64_t, uint64_t> tcp_owner_;              // TCP tag → query serial
   uint64_t next_serial_ = 1;
+  Clock::time_point next_reclaim_{};
   uint64_t next_tcp_tag_;
   std::unique_ptr<uint8_t[]> receive_buffer_;  // one UDP datagram, up to 65535 bytes
 };

@@ -89,6 +89,11 @@ void Metrics::SetForwarderSource(const ForwarderCounterSource* source) {
   forwarder_ = source;
 }
 
+void Metrics::SetAnswerCache(const records::AnswerCache* cache) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  cache_ = cache;
+}
+
 void Metrics::SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation) {
   std::lock_guard<std::mutex> lock(state_mu_);
   table_names_ = names;
@@ -120,6 +125,7 @@ std::string Metrics::Render() const {
   const WorkerCounterSource* workers;
   const ExceptionPathCounterSource* exception_path;
   const ForwarderCounterSource* forwarder;
+  const records::AnswerCache* cache;
   {
     std::lock_guard<std::mutex> lock(registry_mu_);
     query_paths = query_paths_;
@@ -127,6 +133,7 @@ std::string Metrics::Render() const {
     workers = workers_;
     exception_path = exception_path_;
     forwarder = forwarder_;
+    cache = cache_;
   }
 
   std::vector<MetricFamily> families;
@@ -154,6 +161,11 @@ std::string Metrics::Render() const {
   MetricFamily forwarded =
       Family("clusterdns_forwarded_total",
              "Queries for names outside every served zone, handed upstream", MetricType::Counter);
+  MetricFamily cache_hits =
+      Family("clusterdns_cache_hits_total",
+             "Replies from the cache of upstream answers, by answering path (also counted in "
+             "clusterdns_queries_total)",
+             MetricType::Counter);
   MetricFamily dropped = Family("clusterdns_dropped_total",
                                 "Queries dropped without a reply, by reason", MetricType::Counter);
   for (const QueryPath& path : query_paths) {
@@ -178,12 +190,15 @@ std::string Metrics::Render() const {
     }
     uint64_t tc = 0;
     uint64_t fwd = 0;
+    uint64_t hits = 0;
     for (const records::QueryCounters* c : path.blocks) {
       tc += Load(c->truncated);
       fwd += Load(c->forwarded);
+      hits += Load(c->cache_hits);
     }
     AddCounter(truncated, {{"path", path.label}}, tc);
     AddCounter(forwarded, {{"path", path.label}}, fwd);
+    AddCounter(cache_hits, {{"path", path.label}}, hits);
     // Slot 0 is DropReason::kNone, never counted.
     for (size_t reason = 1; reason < static_cast<size_t>(records::DropReason::kCount); ++reason) {
       uint64_t sum = 0;
@@ -199,6 +214,7 @@ std::string Metrics::Render() const {
   families.push_back(std::move(by_qtype));
   families.push_back(std::move(truncated));
   families.push_back(std::move(forwarded));
+  families.push_back(std::move(cache_hits));
   families.push_back(std::move(dropped));
 
   // Sources of cluster objects.
@@ -425,6 +441,39 @@ std::string Metrics::Render() const {
     }
     for (MetricFamily* family : {&requests, &relayed, &servfail, &answers_dropped, &in_flight, &up_queries,
                                  &up_answers, &up_timeouts, &up_tcp, &up_errors}) {
+      families.push_back(std::move(*family));
+    }
+  }
+
+  if (cache != nullptr) {
+    const records::CacheStats& s = cache->stats();
+    MetricFamily entries = Family("clusterdns_cache_entries",
+                                  "Upstream answers in the cache", MetricType::Gauge);
+    AddGauge(entries, {}, static_cast<double>(cache->entries()));
+    MetricFamily bytes = Family("clusterdns_cache_bytes",
+                                "Bytes the cached upstream answers take", MetricType::Gauge);
+    AddGauge(bytes, {}, static_cast<double>(cache->bytes()));
+    MetricFamily inserts = Family("clusterdns_cache_inserts_total",
+                                  "Upstream answers stored in the cache", MetricType::Counter);
+    AddCounter(inserts, {}, Load(s.inserts));
+    MetricFamily evictions =
+        Family("clusterdns_cache_evictions_total",
+               "Cached answers removed, by reason (capacity: the bounds; expired: found expired "
+               "by the eviction hand; replaced: a newer answer for the same question)",
+               MetricType::Counter);
+    for (size_t i = 0; i < static_cast<size_t>(records::CacheEviction::kCount); ++i) {
+      AddCounter(evictions,
+                 {{"reason", records::CacheEvictionName(static_cast<records::CacheEviction>(i))}},
+                 Load(s.evictions[i]));
+    }
+    MetricFamily not_stored =
+        Family("clusterdns_cache_not_stored_total",
+               "Upstream answers relayed but not cached, by reason", MetricType::Counter);
+    for (size_t i = 1; i < static_cast<size_t>(records::CacheSkip::kCount); ++i) {
+      AddCounter(not_stored, {{"reason", records::CacheSkipName(static_cast<records::CacheSkip>(i))}},
+                 Load(s.skipped[i]));
+    }
+    for (MetricFamily* family : {&entries, &bytes, &inserts, &evictions, &not_stored}) {
       families.push_back(std::move(*family));
     }
   }

@@ -35,6 +35,7 @@
 
 #include "absl/time/time.h"
 #include "controlplane/source_stats.h"
+#include "records/answer_cache.h"
 #include "records/query_counters.h"
 
 namespace clusterdns::controlplane {
@@ -134,6 +135,8 @@ class Metrics {
   void SetExceptionPathSource(const ExceptionPathCounterSource* source);
   // The upstream forwarder (--upstream); nullptr removes it.
   void SetForwarderSource(const ForwarderCounterSource* source);
+  // The cache of upstream answers (records/answer_cache.h); nullptr removes it.
+  void SetAnswerCache(const records::AnswerCache* cache);
 
   // Control-plane thread, after each publish: the published table's size and generation.
   void SetTable(size_t names, size_t bytes, size_t shards, uint64_t generation);
@@ -162,6 +165,7 @@ class Metrics {
   const WorkerCounterSource* workers_ = nullptr;
   const ExceptionPathCounterSource* exception_path_ = nullptr;
   const ForwarderCounterSource* forwarder_ = nullptr;
+  const records::AnswerCache* cache_ = nullptr;
 
   mutable std::mutex state_mu_;  // guards the pushed values below
   size_t table_names_ = 0;

@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "records/answer_cache.h"
 #include "records/respond.h"
 
 namespace clusterdns::controlplane {
@@ -306,8 +307,10 @@ void TcpListener::Answer(uint64_t id, TcpConnection& conn, const uint8_t* query,
   }
   uint8_t* buf = scratch_.get();
   std::memcpy(buf, query, length);  // length <= 65535 == kTcpResponseRoom
+  records::RespondOptions respond = context_.options.respond;
+  if (respond.cache != nullptr) respond.now = records::CacheNow();
   const records::RespondResult r =
-      records::Respond(*table_, buf, length, records::kTcpResponseRoom, context_.options.respond);
+      records::Respond(*table_, buf, length, records::kTcpResponseRoom, respond);
   counters_->Count(r);
   if (r.verdict == records::Verdict::kReply) {
     conn.QueueResponse(buf, r.size, now);

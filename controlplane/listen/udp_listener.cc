@@ -12,6 +12,8 @@
 #include <span>
 #include <thread>
 
+#include "records/answer_cache.h"
+
 namespace clusterdns::controlplane {
 namespace {
 
@@ -185,7 +187,9 @@ size_t UdpListener::ServeBatch() {
     job_slot[jobs_count] = i;
     ++jobs_count;
   }
-  records::RespondBurst(*table, jobs, jobs_count, context_.options.respond);
+  records::RespondOptions respond = context_.options.respond;
+  if (respond.cache != nullptr) respond.now = records::CacheNow();
+  records::RespondBurst(*table, jobs, jobs_count, respond);
 
   mmsghdr* out = send_msgs_.get();
   size_t replies = 0;

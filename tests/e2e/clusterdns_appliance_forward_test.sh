@@ -11,7 +11,8 @@
 # Safety: the namespaces and the veth pair are this test's own and removed on exit; addresses from
 # 198.18.0.0/15, 2001:2::/48 and the server namespace's own loopback only; --no-pci --no-huge and
 # a unique --file-prefix; both processes are stopped by their PIDs. Never the host's resolver:
-# both instances pass --upstream explicitly.
+# both instances pass --upstream explicitly. --cache-size=0: every forwarded query takes the
+# exception path (the cache's appliance test is clusterdns_appliance_cache_test.sh).
 # Exit 77 (skip) without root, kdig, dig, ethtool or /dev/net/tun.
 set -euo pipefail
 clusterdns=$1 src=$2
@@ -39,7 +40,7 @@ grep -q "clusterdns: serving" "$work/upstream.log" || fail "the upstream did not
 
 testbed_start "$clusterdns" --listen=198.18.0.53:53 --listen=[2001:2::53]:53 \
   --http-addr=127.0.0.1:0 --upstream=127.0.0.1:5399 --forward-timeout=200ms \
-  --forward-deadline=800ms
+  --forward-deadline=800ms --cache-size=0
 http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | tail -1)
 [ -n "$http_port" ] || fail "no HTTP port in the log"
 metrics() { ip netns exec "$ns_server" curl -s "http://127.0.0.1:$http_port/metrics"; }

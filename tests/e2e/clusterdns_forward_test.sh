@@ -15,6 +15,8 @@
 #   - Knot killed → SERVFAIL within the deadline + 500 ms
 #   - --upstream=none → REFUSED outside the zone
 # Everything on 127.0.0.1; --upstream is always explicit (never the host's resolv.conf).
+# --cache-size=0: every query here must reach Knot (the cache has tests of its own:
+# clusterdns_cache_test.sh).
 #   clusterdns_forward_test.sh CLUSTERDNS SOURCE_DIR
 # Exit 77 (skip) without root, knotd, kdig, dig or curl.
 set -euo pipefail
@@ -97,7 +99,7 @@ start_clusterdns() {  # extra flags (--upstream=...)
   : > "$work/clusterdns.log"
   "$clusterdns" --listen=127.0.0.1:0 --http-addr=127.0.0.1:0 \
     --objects-file="$src/tests/testdata/objects/kube_dns_walkthrough.json" \
-    --forward-timeout=${try_timeout_ms}ms --forward-deadline=${deadline_ms}ms "$@" \
+    --forward-timeout=${try_timeout_ms}ms --forward-deadline=${deadline_ms}ms --cache-size=0 "$@" \
     2>"$work/clusterdns.log" &
   cdns_pid=$!
   dns_port="" http_port=""

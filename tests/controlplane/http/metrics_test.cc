@@ -193,6 +193,36 @@ TEST(Metrics, ForwarderCountersOnlyWithAForwarder) {
   EXPECT_THAT(text.Value("clusterdns_upstream_errors_total", up), Optional(0.0));
 }
 
+TEST(Metrics, AnswerCacheFamiliesOnlyWithACache) {
+  Metrics metrics("test");
+  EXPECT_EQ(MustParse(metrics.Render()).Find("clusterdns_cache_entries"), nullptr);
+  records::NoReadersGracePeriod grace;
+  records::AnswerCache cache(records::AnswerCacheOptions{}, &grace);
+  // An answer for www.example.com A (TTL 60), and one that cannot be stored (TC).
+  std::vector<uint8_t> answer = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0,
+                                 3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e',
+                                 3, 'c', 'o', 'm', 0, 0, 1, 0, 1,
+                                 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1};
+  ASSERT_EQ(cache.Offer(answer, 100), records::CacheSkip::kNone);
+  answer[2] |= 0x02;  // TC
+  ASSERT_EQ(cache.Offer(answer, 100), records::CacheSkip::kUncacheable);
+  metrics.SetAnswerCache(&cache);
+  records::QueryCounters counters;
+  counters.Count(records::RespondResult{.verdict = records::Verdict::kReply, .cached = true});
+  metrics.AddQueryCounters("dataplane", &counters);
+  const PromText text = MustParse(metrics.Render());
+  EXPECT_THAT(text.Value("clusterdns_cache_hits_total", {{"path", "dataplane"}}), Optional(1.0));
+  EXPECT_THAT(text.Value("clusterdns_cache_entries", {}), Optional(1.0));
+  EXPECT_THAT(text.Value("clusterdns_cache_bytes", {}), Optional(static_cast<double>(cache.bytes())));
+  EXPECT_GT(cache.bytes(), answer.size());
+  EXPECT_THAT(text.Value("clusterdns_cache_inserts_total", {}), Optional(1.0));
+  EXPECT_THAT(text.Value("clusterdns_cache_evictions_total", {{"reason", "capacity"}}), Optional(0.0));
+  EXPECT_THAT(text.Value("clusterdns_cache_not_stored_total", {{"reason", "uncacheable"}}),
+              Optional(1.0));
+  metrics.SetAnswerCache(nullptr);
+  EXPECT_EQ(MustParse(metrics.Render()).Find("clusterdns_cache_entries"), nullptr);
+}
+
 TEST(Metrics, EveryFamilyHasHelpAndType) {
   records::QueryCounters counters;
   SourceStats source("file");
@@ -211,6 +241,7 @@ TEST(Metrics, EveryFamilyHasHelpAndType) {
       {"clusterdns_queries_by_qtype_total", "counter"},
       {"clusterdns_truncated_total", "counter"},
       {"clusterdns_forwarded_total", "counter"},
+      {"clusterdns_cache_hits_total", "counter"},
       {"clusterdns_dropped_total", "counter"},
       {"clusterdns_source_events_total", "counter"},
       {"clusterdns_source_malformed_total", "counter"},
