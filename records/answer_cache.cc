@@ -21,15 +21,77 @@ namespace {
 inline constexpr uint16_t kTypeDname = 39;
 inline constexpr uint16_t kTypeMx = 15;
 
-// Names inside the rdata of the types RFC 1035 lets compress (and SRV, which some servers
-// compress anyway): each must decode, or a client would get a broken message from us.
-bool RdataNamesDecode(const uint8_t* m, uint16_t type, size_t rdata, size_t rdlen) {
+// The offsets at which a label of an already checked name starts: the only places a
+// compression pointer may lead (what strict decoders, ours in tests/support among them, accept).
+// A pointer into the rdata of a type whose rdata holds no name would decode as garbage.
+class LabelStarts {
+ public:
+  void Reset(size_t size) { bits_.assign((size + 63) / 64, 0); }
+  void Mark(size_t at) { bits_[at >> 6] |= uint64_t{1} << (at & 63); }
+  bool Marked(size_t at) const { return (bits_[at >> 6] >> (at & 63)) & 1; }
+
+  // Checks the name at `pos` (within m[0, end)) and marks its literal labels; *next is the
+  // offset after it.
+  bool Name(const uint8_t* m, size_t end, size_t pos, size_t* next) {
+    size_t length = 1;  // the root
+    bool jumped = false;
+    for (int hops = 0; hops < 128; ) {
+      if (pos >= end) return false;
+      const uint8_t l = m[pos];
+      if ((l & 0xC0) == 0xC0) {
+        if (pos + 2 > end) return false;
+        const size_t target = ((l & 0x3F) << 8) | m[pos + 1];
+        if (target >= pos || !Marked(target)) return false;
+        if (!jumped) *next = pos + 2;
+        jumped = true;
+        pos = target;
+        ++hops;
+        continue;
+      }
+      if (l > kMaxLabelLength) return false;
+      if (l == 0) {
+        if (!jumped) *next = pos + 1;
+        return true;
+      }
+      length += 1 + l;
+      if (length > kMaxNameWireLength || pos + 1 + l > end) return false;
+      if (!jumped) Mark(pos);
+      pos += 1 + l;
+    }
+    return false;
+  }
+
+ private:
+  std::vector<uint64_t> bits_;
+};
+
+// The rdata of the types we know is what the type says: the names inside the types RFC 1035
+// lets compress (and SRV, which some servers compress anyway) decode, addresses have their size,
+// character-strings fill the rdata. A client must not get a broken message from our cache.
+bool RdataWellFormed(LabelStarts& starts, const uint8_t* m, uint16_t type, size_t rdata,
+                     size_t rdlen) {
   const size_t end = rdata + rdlen;
   size_t next = 0;
-  auto name_at = [&](size_t at) {
-    return at < end && SkipName(m, end, at, &next) == NameError::kOk;
+  auto name_at = [&](size_t at) { return at < end && starts.Name(m, end, at, &next); };
+  // Character-strings from rdata to the end; how many.
+  auto strings = [&]() {
+    size_t count = 0;
+    size_t at = rdata;
+    while (at < end) {
+      at += 1 + m[at];
+      ++count;
+    }
+    return at == end ? count : size_t{0};
   };
   switch (type) {
+    case kTypeA:
+      return rdlen == 4;
+    case kTypeAaaa:
+      return rdlen == 16;
+    case kTypeTxt:
+      return strings() >= 1;
+    case kTypeHinfo:
+      return strings() == 2;
     case kTypeCname:
     case kTypeNs:
     case kTypePtr:
@@ -139,12 +201,14 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   const uint16_t arcount = LoadBe16(m + 10);
 
   // The question: the key.
+  thread_local LabelStarts starts;
+  starts.Reset(len);
   uint8_t key[kNameKeyBufferSize] = {};
   size_t key_len = 0;
   size_t pos = 0;
   if (ReadName(m, len, kHeaderSize, key, &key_len, &pos) != NameError::kOk || pos + 4 > len ||
-      pos - kHeaderSize != key_len) {  // a compressed question cannot be echoed
-    return fail(CacheSkip::kMalformed);
+      pos - kHeaderSize != key_len || !starts.Name(m, len, kHeaderSize, &pos)) {
+    return fail(CacheSkip::kMalformed);  // a compressed question cannot be echoed
   }
   FoldName(key, key_len);
   const uint16_t qtype = LoadBe16(m + pos);
@@ -163,7 +227,7 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   for (uint32_t i = 0; i < total; ++i) {
     const size_t rr_start = pos;
     size_t next = 0;
-    if (SkipName(m, len, pos, &next) != NameError::kOk || next + 10 > len) {
+    if (!starts.Name(m, len, pos, &next) || next + 10 > len) {
       return fail(CacheSkip::kMalformed);
     }
     const uint16_t type = LoadBe16(m + next);
@@ -183,7 +247,7 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
     }
     if (opt_start != 0) skip = CacheSkip::kOptNotLast;
     if (type == kTypeTsig) skip = CacheSkip::kUncacheable;
-    if (!RdataNamesDecode(m, type, rdata, rdlen)) return fail(CacheSkip::kMalformed);
+    if (!RdataWellFormed(starts, m, type, rdata, rdlen)) return fail(CacheSkip::kMalformed);
     if (LoadBe16(m + next + 2) != kClassIn) skip = CacheSkip::kUncacheable;
     // RFC 2181 8: a TTL with the top bit set is 0.
     const uint32_t effective = ttl > 0x7fffffffu ? 0 : ttl;

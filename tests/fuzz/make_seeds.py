@@ -5,7 +5,8 @@
 
 fuzz_respond: queries for every kind of answer the kube-dns walkthrough table gives (the fuzz
 target builds that table), plus EDNS and malformed variants. fuzz_name_reader: messages whose
-names use compression pointers, and a few broken ones.
+names use compression pointers, and a few broken ones. fuzz_cache: upstream answers (positive,
+a CNAME chain with pointers into the body, NXDOMAIN and NODATA with an SOA, MX, a cluster name).
 """
 import os
 import struct
@@ -90,6 +91,33 @@ NAME_READER = {
 }
 
 
+# fuzz_cache: upstream answers (QR|RD|RA), each as an upstream would send it.
+def rr(owner, rtype, ttl, rdata):
+    return owner + struct.pack(">HHIH", rtype, 1, ttl, len(rdata)) + rdata
+
+
+def soa(zone, ttl, minimum):
+    rdata = name("ns." + zone) + name("hostmaster." + zone) + struct.pack(">IIIII", 1, 7200, 1800, 86400, minimum)
+    return rr(name(zone), 6, ttl, rdata)
+
+
+Q_WWW = name("www.example.com") + struct.pack(">HH", 1, 1)
+CACHE = {
+    "a": header(an=1, flags=0x8180) + Q_WWW + rr(b"\xc0\x0c", 1, 300, b"\xc0\x00\x02\x01"),
+    # www CNAME web.<question's example.com>; web A (owner: pointer to the CNAME target)
+    "cname_chain": (header(an=2, flags=0x8180) + Q_WWW +
+                    rr(b"\xc0\x0c", 5, 300, b"\x03web\xc0\x10") +
+                    rr(b"\xc0\x2d", 1, 60, b"\xc0\x00\x02\x02")),
+    "nxdomain": header(ns=1, flags=0x8183) + Q_WWW + soa("example.com", 3600, 30),
+    "nodata_edns": (header(ns=1, ar=1, flags=0x8180) + name("www.example.com") + struct.pack(">HH", 28, 1) +
+                    soa("example.com", 60, 300) + opt()),
+    "mx": (header(an=1, flags=0x8180) + name("example.com") + struct.pack(">HH", 15, 1) +
+           rr(b"\xc0\x0c", 15, 300, struct.pack(">H", 10) + b"\x04mail\xc0\x0c")),
+    "cluster_name": (header(an=1, flags=0x8180) + name("redis-master.default.svc.cluster.local") +
+                     struct.pack(">HH", 1, 1) + rr(b"\xc0\x0c", 1, 30, b"\x0a\x00\x00\x01")),
+}
+
+
 def write(corpus, seeds):
     d = os.path.join(ROOT, corpus)
     os.makedirs(d, exist_ok=True)
@@ -100,3 +128,4 @@ def write(corpus, seeds):
 
 write("fuzz_respond", RESPOND)
 write("fuzz_name_reader", NAME_READER)
+write("fuzz_cache", CACHE)
