@@ -95,6 +95,9 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   if (config.dataplane_exception_path != nullptr) {
     p->metrics->SetExceptionPathSource(config.dataplane_exception_path);
   }
+  if (config.dataplane_forward_path != nullptr) {
+    p->metrics->SetForwardPathSource(config.dataplane_forward_path);
+  }
   for (const records::QueryCounters* c : config.dataplane_counters) {
     p->metrics->AddQueryCounters("dataplane", c);
   }
@@ -123,7 +126,8 @@ absl::StatusOr<std::unique_ptr<App>> App::Start(AppConfig config) {
   const bool forwarding = !config.forward.upstreams.empty();
   listen_options.respond.refuse_outside_zones = !forwarding;  // --upstream=none: REFUSED
   listen_options.respond.recursion_available = forwarding;
-  if (forwarding && !config.listen.empty()) {
+  // The forwarder serves the --listen sockets and the dataplane's forward path.
+  if (forwarding && (!config.listen.empty() || config.dataplane_grace != nullptr)) {
     if (config.cache.max_entries > 0) {
       p->cache = std::make_unique<records::AnswerCache>(config.cache, grace);
       config.forward.cache = p->cache.get();
@@ -218,6 +222,8 @@ int App::http_port() const { return parts_->http ? parts_->http->port() : 0; }
 bool App::ready() const { return parts_->controller->Ready(); }
 
 const records::AnswerCache* App::answer_cache() const { return parts_->cache.get(); }
+
+QueryForwarder* App::query_forwarder() const { return parts_->forwarder.get(); }
 
 const records::TablePublisher* App::publisher() const { return parts_->publisher.get(); }
 

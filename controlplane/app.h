@@ -50,6 +50,7 @@ struct AppConfig {
   records::GracePeriod* dataplane_grace = nullptr;  // the workers' QSBR
   const WorkerCounterSource* dataplane_workers = nullptr;
   const ExceptionPathCounterSource* dataplane_exception_path = nullptr;
+  const ForwardPathCounterSource* dataplane_forward_path = nullptr;
   std::vector<const records::QueryCounters*> dataplane_counters;
 };
 
@@ -71,6 +72,8 @@ class App {
   const records::TablePublisher* publisher() const;
   // The cache of upstream answers the workers consult too; null without one.
   const records::AnswerCache* answer_cache() const;
+  // What the dataplane's forward path hands queries to; null without forwarding.
+  QueryForwarder* query_forwarder() const;
 
  private:
   struct Parts;

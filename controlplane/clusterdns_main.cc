@@ -62,11 +62,12 @@ int main(int argc, char** argv) {
   if (with_dataplane) {
     dataplane::DataplaneOptions options;
     options.addresses = config->zone.nameserver_addresses;
-    // Names outside the zones: REFUSED by the workers with --upstream=none; otherwise handed to
-    // the exception path, whose kernel delivers them to the --listen sockets at the served
-    // addresses, which forward them (issue 5 replaces the TAP round trip with a ring).
+    // Names outside the zones: REFUSED by the workers with --upstream=none; otherwise answered
+    // from the cache of upstream answers when it has them, else handed to the forwarder through
+    // the forward path's ring (UDP; TCP reaches the --listen sockets through the exception path).
     options.respond.refuse_outside_zones = config->forward.upstreams.empty();
     options.respond.recursion_available = !config->forward.upstreams.empty();
+    options.forward_path = !config->forward.upstreams.empty();
     // TCP and the rest of what the workers do not answer reach the kernel (and the --listen
     // sockets, which may bind the served addresses) through a TAP per port.
     options.exception_path.enabled = true;
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
     config->dataplane_grace = dp->grace_period();
     config->dataplane_workers = &dp->worker_stats();
     config->dataplane_exception_path = dp->exception_counters();
+    config->dataplane_forward_path = dp->forward_path_counters();
     config->dataplane_counters = dp->query_counters();
   }
   auto app = App::Start(*std::move(config));
@@ -83,7 +85,9 @@ int main(int argc, char** argv) {
 
   int signal = 0;
   if (dp) {
-    if (absl::Status launched = dp->Launch((*app)->publisher(), (*app)->answer_cache()); !launched.ok()) {
+    const absl::Status launched =
+        dp->Launch((*app)->publisher(), (*app)->answer_cache(), (*app)->query_forwarder());
+    if (!launched.ok()) {
       (*app)->Stop();
       return Fail(launched.message());
     }
@@ -94,8 +98,11 @@ int main(int argc, char** argv) {
     dp->RunMainLcore();  // the main lcore's worker, until RequestStop
     signals.join();
     std::fprintf(stderr, "clusterdns: %s, stopping\n", signal == SIGINT ? "SIGINT" : "SIGTERM");
-    dp->Stop();  // workers first: they read the publisher's tables
+    // The App first: its forwarder's last replies still go out through the forward path and the
+    // ports, which dp->Stop() then closes; the tables and the cache the workers read stay alive
+    // (they are freed with the App, after dp->Stop() has waited for the workers).
     (*app)->Stop();
+    dp->Stop();
     return 0;
   }
   sigwait(&stop_signals, &signal);

@@ -72,6 +72,11 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
     options.exception_context = dp->exception_.get();
   }
 
+  if (options.forward_path) {
+    CDNS_ASSIGN_OR_RETURN(dp->forward_,
+                          ForwardPath::Create(dp->ports_.ports(), dp->lcores_.size(), served));
+  }
+
   dp->workers_.resize(dp->lcores_.size());
   for (size_t w = 0; w < dp->lcores_.size(); ++w) {
     WorkerConfig& c = dp->workers_[w];
@@ -89,6 +94,10 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
         wp.from_kernel = dp->exception_->from_kernel(p);
         wp.kernel_egress = dp->exception_->egress_counters(p);
       }
+      if (w == 0 && dp->forward_) {
+        wp.from_slow_path = dp->forward_->to_port(p);
+        wp.slow_path_egress = dp->forward_->egress_counters(p);
+      }
       c.ports.push_back(wp);
     }
     c.served = served;
@@ -99,6 +108,10 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
     c.stop = &dp->stop_;
     c.exception_hook = options.exception_hook;
     c.exception_context = options.exception_context;
+    if (dp->forward_) {
+      c.forward_hook = ForwardPath::Hook;
+      c.forward_context = dp->forward_.get();
+    }
   }
 
   // The EAL pinned this thread to the main lcore. Threads the caller starts from here on (the
@@ -138,15 +151,20 @@ std::vector<const records::QueryCounters*> Dataplane::query_counters() const {
 }
 
 absl::Status Dataplane::Launch(const records::TablePublisher* publisher,
-                              const records::AnswerCache* cache) {
+                              const records::AnswerCache* cache,
+                              controlplane::QueryForwarder* forwarder) {
   if (launched_ || stopped_) return absl::FailedPreconditionError("dataplane already launched");
   if (publisher == nullptr) return absl::InvalidArgumentError("no table publisher");
+  if (forward_ && forwarder == nullptr) {
+    return absl::InvalidArgumentError("the forward path needs a forwarder");
+  }
   for (WorkerConfig& c : workers_) {
     c.publisher = publisher;
     c.respond.cache = cache;
   }
   launched_ = true;
   if (exception_) exception_->StartThread();
+  if (forward_) forward_->Start(forwarder);
   for (size_t w = 1; w < workers_.size(); ++w) {
     if (int rc = rte_eal_remote_launch(WorkerMain, &workers_[w], workers_[w].lcore); rc != 0) {
       Stop();
@@ -177,6 +195,7 @@ void Dataplane::Stop() {
   // The exception path's rings hold mbufs of the ports' pools: freed before the pools are; the
   // ports' TX rings may hold mbufs of the TAP pool: it goes after them.
   if (exception_) exception_->Stop();
+  if (forward_) forward_->Stop();
   ports_.Stop();
   exception_.reset();
 }

@@ -54,6 +54,7 @@
 #include "absl/status/statusor.h"
 #include "dataplane/eal.h"
 #include "dataplane/exception_path.h"
+#include "dataplane/forward_path.h"
 #include "dataplane/port.h"
 #include "dataplane/qsbr_grace_period.h"
 #include "dataplane/worker.h"
@@ -73,6 +74,9 @@ struct DataplaneOptions {
   void* exception_context = nullptr;
   // The kernel TAP per port (exception_path.h); excludes exception_hook. Needs CAP_NET_ADMIN.
   ExceptionPathOptions exception_path;
+  // Names in no served zone to the forwarder through a ring (forward_path.h), not the exception
+  // path: when forwarding is on (--upstream). Launch then needs the forwarder.
+  bool forward_path = false;
 };
 
 class Dataplane {
@@ -104,8 +108,15 @@ class Dataplane {
   // Starts the workers of every lcore but the main one, reading tables from `publisher`, which
   // must outlive Stop(). Once only.
   // `cache`: upstream answers the workers consult for names outside the zones (may be null).
+  // `forwarder`: takes the forward path's queries (required with DataplaneOptions::forward_path);
+  // it must stop before Stop() is called (its reply callbacks send through the ports).
   absl::Status Launch(const records::TablePublisher* publisher,
-                      const records::AnswerCache* cache = nullptr);
+                      const records::AnswerCache* cache = nullptr,
+                      controlplane::QueryForwarder* forwarder = nullptr);
+  // The forward path's counters for /metrics; nullptr without it.
+  const controlplane::ForwardPathCounterSource* forward_path_counters() const {
+    return forward_.get();
+  }
 
   // The main lcore's worker on the calling (main) thread; returns after RequestStop(). Call after
   // Launch; at most once.
@@ -128,6 +139,7 @@ class Dataplane {
   std::unique_ptr<WorkerStats> stats_;
   std::vector<WorkerConfig> workers_;
   std::unique_ptr<ExceptionPath> exception_;  // stopped before, freed after ports_.Stop()
+  std::unique_ptr<ForwardPath> forward_;      // stopped (rings freed) before ports_.Stop()
   std::vector<unsigned char> control_cpus_;  // cpu_set_t bytes for the non-worker threads
   // relaxed everywhere: a request to leave the loop; rte_eal_wait_lcore orders the rest.
   std::atomic<bool> stop_{false};

@@ -68,6 +68,8 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
   rte_mbuf* tx[kBurstSize];
   rte_mbuf* dropped[kBurstSize];
   rte_mbuf* exceptions[kBurstSize];
+  rte_mbuf* forwards[kBurstSize];
+  uint16_t forward_count = 0;
   uint16_t tx_count = 0;
   uint16_t drop_count = 0;
   uint16_t exception_count = 0;
@@ -179,8 +181,12 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
           dropped[drop_count++] = m;
           break;
         case records::Verdict::kForward:  // untouched: the slow path forwards it upstream
-          Bump(counters.exceptions[kForwardExceptionSlot]);
-          exceptions[exception_count++] = m;
+          if (config.forward_hook != nullptr) {
+            forwards[forward_count++] = m;
+          } else {
+            Bump(counters.exceptions[kForwardExceptionSlot]);
+            exceptions[exception_count++] = m;
+          }
           break;
       }
     }
@@ -202,6 +208,9 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
       rte_pktmbuf_free_bulk(exceptions, exception_count);
     }
   }
+  if (forward_count != 0) {
+    config.forward_hook(config.forward_context, port.port_id, port.queue, forwards, forward_count);
+  }
   if (drop_count != 0) rte_pktmbuf_free_bulk(dropped, drop_count);
 
   Bump(counters.rx, received);
@@ -213,19 +222,20 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
   Bump(counters.busy_cycles, rte_rdtsc() - start_tsc);
 }
 
-// The kernel's frames (exception path) out of this port on the worker's queue.
-void SendKernelFrames(const WorkerPort& port) noexcept {
+// Frames the slow path built (the kernel's, from the exception path; the forwarder's replies,
+// from the forward path) out of this port on the worker's queue.
+void SendRingFrames(const WorkerPort& port, rte_ring* ring, KernelEgressCounters* egress) noexcept {
   rte_mbuf* frames[kBurstSize];
-  const unsigned n = rte_ring_sc_dequeue_burst(port.from_kernel, reinterpret_cast<void**>(frames),
-                                               kBurstSize, nullptr);
+  const unsigned n =
+      rte_ring_sc_dequeue_burst(ring, reinterpret_cast<void**>(frames), kBurstSize, nullptr);
   if (likely(n == 0)) return;
   const uint16_t sent =
       rte_eth_tx_burst(port.port_id, port.queue, frames, static_cast<uint16_t>(n));
   if (unlikely(sent < n)) {
     rte_pktmbuf_free_bulk(frames + sent, n - sent);
-    Bump(port.kernel_egress->tx_dropped, n - sent);
+    Bump(egress->tx_dropped, n - sent);
   }
-  if (sent != 0) Bump(port.kernel_egress->tx, sent);
+  if (sent != 0) Bump(egress->tx, sent);
 }
 
 }  // namespace
@@ -241,7 +251,10 @@ int RunWorker(const WorkerConfig& config) noexcept {
     const records::AnswerTable* table = config.publisher->Current();
     for (const WorkerPort& port : config.ports) {
       PollPort(config, port, table);
-      if (port.from_kernel != nullptr) SendKernelFrames(port);
+      if (port.from_kernel != nullptr) SendRingFrames(port, port.from_kernel, port.kernel_egress);
+      if (port.from_slow_path != nullptr) {
+        SendRingFrames(port, port.from_slow_path, port.slow_path_egress);
+      }
     }
     rte_rcu_qsbr_quiescent(qsbr, config.index);
   }

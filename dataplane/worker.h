@@ -69,6 +69,10 @@ struct WorkerPort {
   // consumer: this worker), polled once per loop, and their counters. nullptr otherwise.
   rte_ring* from_kernel = nullptr;
   KernelEgressCounters* kernel_egress = nullptr;
+  // Worker 0 only, with the forward path (forward_path.h): the forwarder's replies to send on
+  // this port, and their counters. nullptr otherwise.
+  rte_ring* from_slow_path = nullptr;
+  KernelEgressCounters* slow_path_egress = nullptr;
 };
 
 struct WorkerConfig {
@@ -83,6 +87,10 @@ struct WorkerConfig {
   const std::atomic<bool>* stop = nullptr;
   ExceptionHook exception_hook = nullptr;
   void* exception_context = nullptr;
+  // Queries for names in no served zone (Verdict::kForward after the cache): handed to this hook
+  // (forward_path.h) when set, else to the exception hook like any other exception.
+  ExceptionHook forward_hook = nullptr;
+  void* forward_context = nullptr;
 };
 
 // Goes online in the grace period, polls until *config.stop, goes offline. Returns 0.

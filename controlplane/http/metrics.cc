@@ -89,6 +89,11 @@ void Metrics::SetForwarderSource(const ForwarderCounterSource* source) {
   forwarder_ = source;
 }
 
+void Metrics::SetForwardPathSource(const ForwardPathCounterSource* source) {
+  std::lock_guard<std::mutex> lock(registry_mu_);
+  forward_path_ = source;
+}
+
 void Metrics::SetAnswerCache(const records::AnswerCache* cache) {
   std::lock_guard<std::mutex> lock(registry_mu_);
   cache_ = cache;
@@ -126,6 +131,7 @@ std::string Metrics::Render() const {
   const ExceptionPathCounterSource* exception_path;
   const ForwarderCounterSource* forwarder;
   const records::AnswerCache* cache;
+  const ForwardPathCounterSource* forward_path;
   {
     std::lock_guard<std::mutex> lock(registry_mu_);
     query_paths = query_paths_;
@@ -134,6 +140,7 @@ std::string Metrics::Render() const {
     exception_path = exception_path_;
     forwarder = forwarder_;
     cache = cache_;
+    forward_path = forward_path_;
   }
 
   std::vector<MetricFamily> families;
@@ -443,6 +450,23 @@ std::string Metrics::Render() const {
                                  &up_answers, &up_timeouts, &up_tcp, &up_errors}) {
       families.push_back(std::move(*family));
     }
+  }
+
+  if (forward_path != nullptr) {
+    const ForwardPathSnapshot f = forward_path->SnapshotForwardPath();
+    MetricFamily packets = Family(
+        "clusterdns_forward_path_packets_total",
+        "Queries for names outside the zones on the dataplane's forward path (worker → ring → "
+        "forwarder → worker 0), by stage",
+        MetricType::Counter);
+    const std::pair<const char*, uint64_t> stages[] = {
+        {"handed_over", f.handed_over}, {"ring_full", f.ring_full},
+        {"submitted", f.submitted},     {"not_submitted", f.not_submitted},
+        {"replied", f.replied},         {"truncated", f.truncated},
+        {"reply_dropped", f.reply_dropped}, {"tx", f.tx},
+        {"tx_dropped", f.tx_dropped}};
+    for (const auto& [stage, value] : stages) AddCounter(packets, {{"stage", stage}}, value);
+    families.push_back(std::move(packets));
   }
 
   if (cache != nullptr) {

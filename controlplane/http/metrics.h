@@ -111,6 +111,26 @@ class ForwarderCounterSource {
   virtual ForwarderSnapshot SnapshotForwarder() const = 0;
 };
 
+// The dataplane's forward path (dataplane/forward_path.h): queries for names outside the zones
+// from the workers to the forwarder and the replies back, by stage.
+struct ForwardPathSnapshot {
+  uint64_t handed_over = 0;    // queries the workers put on the ring
+  uint64_t ring_full = 0;      // freed by a worker: the ring was full
+  uint64_t submitted = 0;      // taken by the forwarder
+  uint64_t not_submitted = 0;  // freed: the forwarder was not running, or the frame unreadable
+  uint64_t replied = 0;        // replies queued for worker 0
+  uint64_t truncated = 0;      // of those, cut to TC because the mbuf could not hold the reply
+  uint64_t reply_dropped = 0;  // freed: the reply ring was full, or the reply could not be built
+  uint64_t tx = 0;             // sent by worker 0
+  uint64_t tx_dropped = 0;     // refused by tx_burst, freed
+};
+
+class ForwardPathCounterSource {
+ public:
+  virtual ~ForwardPathCounterSource() = default;
+  virtual ForwardPathSnapshot SnapshotForwardPath() const = 0;
+};
+
 class Metrics {
  public:
   // Upper bounds of clusterdns_programming_latency_seconds: 100 µs (a one-Service change on a warm
@@ -135,6 +155,8 @@ class Metrics {
   void SetExceptionPathSource(const ExceptionPathCounterSource* source);
   // The upstream forwarder (--upstream); nullptr removes it.
   void SetForwarderSource(const ForwarderCounterSource* source);
+  // The dataplane's forward path; nullptr removes it.
+  void SetForwardPathSource(const ForwardPathCounterSource* source);
   // The cache of upstream answers (records/answer_cache.h); nullptr removes it.
   void SetAnswerCache(const records::AnswerCache* cache);
 
@@ -166,6 +188,7 @@ class Metrics {
   const ExceptionPathCounterSource* exception_path_ = nullptr;
   const ForwarderCounterSource* forwarder_ = nullptr;
   const records::AnswerCache* cache_ = nullptr;
+  const ForwardPathCounterSource* forward_path_ = nullptr;
 
   mutable std::mutex state_mu_;  // guards the pushed values below
   size_t table_names_ = 0;

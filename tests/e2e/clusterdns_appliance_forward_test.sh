@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Forwarding in the appliance: a name in no served zone, asked over UDP at the served address, is
-# not answered by the workers; they hand it to the exception path, the kernel delivers it to the
-# --listen socket at the served address, the forwarder asks the upstream, and the reply goes back
-# out through the TAP and the data port. The upstream is a second clusterdns in the server
+# not answered by the workers; they hand it to the forward path's ring, the forwarder asks the
+# upstream, and its reply goes back out of the data port in the query's own mbuf through worker
+# 0. Over TCP the query reaches the --listen socket at the served address through the exception
+# path (TAP), which forwards it the same way. The upstream is a second clusterdns in the server
 # namespace, serving the same objects under the domain example.test on its loopback. Checked: UDP
 # (IPv4 and IPv6) and TCP answers with the client's spelling kept, NXDOMAIN relayed, cluster names
-# still answered by the workers, the forwarder's counters, and SERVFAIL within the deadline once
-# the upstream is gone.
+# still answered by the workers, the forward path's and the forwarder's counters, and SERVFAIL
+# within the deadline once the upstream is gone.
 #   clusterdns_appliance_forward_test.sh CLUSTERDNS SOURCE_DIR
 # Safety: the namespaces and the veth pair are this test's own and removed on exit; addresses from
 # 198.18.0.0/15, 2001:2::/48 and the server namespace's own loopback only; --no-pci --no-huge and
@@ -68,7 +69,16 @@ relayed=$(value clusterdns_forward_relayed_total)
 count() { sed -n "s/^clusterdns_queries_total{path=\"$1\",rcode=\"$2\"} //p" <<<"$m"; }
 [ "$(count dataplane NOERROR)" = 2 ] ||
   fail "the workers answered $(count dataplane NOERROR) NOERROR, want 2 (the cluster names)"
-echo "ok: /metrics: $relayed relayed by the forwarder, the cluster names by the workers"
+stage() { sed -n "s/^clusterdns_forward_path_packets_total{stage=\"$1\"} //p" <<<"$m"; }
+# Per address: the dig query and the NXDOMAIN over UDP took the forward path (4), the TCP ones
+# the exception path.
+for s in handed_over submitted replied tx; do
+  [ "$(stage $s)" = 4 ] || fail "forward path stage $s: $(stage $s), want 4: $(grep forward_path <<<"$m")"
+done
+for s in ring_full not_submitted reply_dropped tx_dropped; do
+  [ "$(stage $s)" = 0 ] || fail "forward path stage $s: $(stage $s), want 0"
+done
+echo "ok: /metrics: $relayed relayed by the forwarder (4 of them through the forward path's ring), the cluster names by the workers"
 
 kill -TERM "$upstream_pid"
 wait "$upstream_pid" 2>/dev/null || true

@@ -1,0 +1,105 @@
+// The forward path (issue 5, "Forwarding"): queries for names in no served zone that the answer
+// cache could not answer go from the workers to the control plane's forwarder through a lockless
+// ring, and the forwarder's replies come back out of the data port, without the exception path's
+// TAP round trip through the kernel.
+//
+//   worker k ─ ForwardPath::Hook ─▶ to_slow ring (MP/SC) ─▶ slow-path thread: the frame is
+//       classified again, its DNS payload copied into a QueryForwarder request; the mbuf waits
+//   forwarder thread (reply callback): the reply written over the query in the same mbuf
+//       (truncated to the header, question and TC if it does not fit the mbuf), addresses and
+//       ports swapped, lengths and checksums fixed (FinishDnsReply) ─▶ to_port ring of the
+//       frame's port (SP/SC) ─▶ worker 0 ─ tx_burst on its own queue ─▶ data port
+// Worker 0 sends the replies on its own TX queue (as it does the kernel's frames), so no port
+// needs an extra queue: with net_af_packet and net_af_xdp a queue is an RX/TX pair, and an extra
+// TX queue would be an RX queue nobody polls.
+//
+// Threads: Create and Stop on the main thread. Hook on any worker lcore (lock-free, no syscall).
+// Start(forwarder) starts the slow-path thread (an ordinary thread on the control-plane CPUs,
+// sleeping 100 µs when it finds nothing to do). Reply callbacks run on the forwarder's thread, the
+// only producer of the to_port rings. Stop after the forwarder has stopped (no callback can come
+// later) and after the workers: it joins the thread and frees what the rings hold.
+// Counters: single writer each; snapshot() from any thread.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "controlplane/http/metrics.h"
+#include "controlplane/listen/query_forwarder.h"
+#include "dataplane/packet/served_addresses.h"
+#include "dataplane/port.h"
+#include "dataplane/worker.h"
+
+struct rte_mbuf;
+struct rte_ring;
+
+namespace clusterdns::dataplane {
+
+class ForwardPath final : public controlplane::ForwardPathCounterSource {
+ public:
+  // One reply ring per data port in `ports`; `workers` lcores will call Hook.
+  static absl::StatusOr<std::unique_ptr<ForwardPath>> Create(const std::vector<PortInfo>& ports,
+                                                             size_t workers,
+                                                             const ServedAddresses& served,
+                                                             unsigned ring_size = 1024);
+  ~ForwardPath() override;  // Stop()
+  ForwardPath(const ForwardPath&) = delete;
+  ForwardPath& operator=(const ForwardPath&) = delete;
+
+  // ExceptionHook's signature (worker.h): `context` is the ForwardPath; `queue` the worker index.
+  // Takes every mbuf (queued or freed).
+  static void Hook(void* context, uint16_t port_id, uint16_t queue, rte_mbuf** mbufs,
+                   uint16_t count) noexcept;
+
+  // For worker 0's WorkerPort of data port index `p`.
+  rte_ring* to_port(size_t p) const { return to_port_[p]; }
+  KernelEgressCounters* egress_counters(size_t p) { return &egress_[p]; }
+
+  // Starts the slow-path thread, which hands every query to `forwarder` (must outlive Stop).
+  void Start(controlplane::QueryForwarder* forwarder);
+  void Stop();  // idempotent
+
+  // For /metrics (Metrics::SetForwardPathSource). Any thread.
+  controlplane::ForwardPathSnapshot SnapshotForwardPath() const override;
+
+ private:
+  struct alignas(64) HookCounters {
+    std::atomic<uint64_t> handed_over{0};
+    std::atomic<uint64_t> ring_full{0};
+  };
+  struct alignas(64) ThreadCounters {  // the slow-path thread
+    std::atomic<uint64_t> submitted{0};
+    std::atomic<uint64_t> not_submitted{0};
+  };
+  struct alignas(64) ReplyCounters {  // the forwarder's thread
+    std::atomic<uint64_t> replied{0};
+    std::atomic<uint64_t> truncated{0};
+    std::atomic<uint64_t> dropped{0};
+  };
+
+  ForwardPath() = default;
+  void Run() noexcept;
+  void Submit(rte_mbuf* m) noexcept;
+  void OnReply(rte_mbuf* m, size_t port_index, std::span<const uint8_t> reply) noexcept;
+
+  std::vector<PortInfo> ports_;
+  std::vector<int16_t> index_of_port_;  // port id → ports_ index, -1 for none
+  ServedAddresses served_;
+  size_t workers_ = 0;
+  rte_ring* to_slow_ = nullptr;
+  std::vector<rte_ring*> to_port_;
+  std::unique_ptr<HookCounters[]> hook_counters_;  // per worker
+  ThreadCounters thread_counters_;
+  ReplyCounters reply_counters_;
+  std::unique_ptr<KernelEgressCounters[]> egress_;  // per port, worker 0
+  controlplane::QueryForwarder* forwarder_ = nullptr;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+  bool stopped_ = false;
+};
+
+}  // namespace clusterdns::dataplane
