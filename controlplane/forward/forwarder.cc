@@ -492,7 +492,11 @@ void Forwarder::GiveUp(Query& q, ServfailCause cause) {
 
 void Forwarder::FinishRelay(Query& q, std::span<const uint8_t> answer) {
   BumpCounter(stats_->relayed);
-  if (options_.cache != nullptr) options_.cache->Offer(answer, records::CacheNow());
+  // Only answers to plain queries: an upstream need not echo CD (Knot does not) nor DO, and the
+  // cache must never hand an answer meant for a DNSSEC-checking client to one that is not.
+  if (options_.cache != nullptr && !q.parsed.edns_do && !(q.parsed.flags & records::kFlagCd)) {
+    options_.cache->Offer(answer, records::CacheNow());
+  }
   std::vector<uint8_t> reply;
   if (answer.size() > ReplyLimit(q.parsed, q.transport)) {
     BumpCounter(stats_->truncated_for_client);

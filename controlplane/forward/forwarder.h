@@ -26,8 +26,9 @@
 //     than the client can take (ForwardRequest::transport); or SERVFAIL when `deadline` passes
 //     (measured from Submit) or every upstream failed hard (forward_message.h for the formats).
 //     An upstream's own SERVFAIL, REFUSED or NXDOMAIN is an answer: relayed as it is.
-//   - A relayed answer is offered to options.cache (if any) before the reply is delivered, so
-//     the client's next query for the name can already be answered from it.
+//   - A relayed answer to a query without DO and CD is offered to options.cache (if any) before
+//     the reply is delivered, so the client's next query for the name can already be answered
+//     from it.
 //   - The request queue has no bound of its own: the thread drains all of it on every wakeup,
 //     and the cap applies as it does.
 //

@@ -107,6 +107,37 @@ TEST(Forwarder, RelaysTheAnswerWithTheClientsIdAndCase) {
   EXPECT_EQ(ReadCounter(forwarder.upstream_stats(0).timeouts), 0u);
 }
 
+// Relayed answers go to the cache, but not those to DO or CD queries, even from an upstream that
+// echoes neither (this fake, like Knot 3.2, does not copy CD; found by e2e.clusterdns_cache).
+TEST(Forwarder, OffersAnswersToPlainQueriesOnlyToTheCache) {
+  FakeUpstream up;
+  ASSERT_TRUE(up.ok());
+  up.SetHandler(AnswerAll());
+  records::NoReadersGracePeriod grace;
+  records::AnswerCache cache(records::AnswerCacheOptions{}, &grace);
+  ReplyCollector replies;
+  ForwarderOptions options = Fast({up.address()});
+  options.cache = &cache;
+  Forwarder forwarder(options);
+  ASSERT_TRUE(forwarder.Start().ok());
+
+  std::vector<uint8_t> cd = BuildQuery("cd.example.com", records::kTypeA);
+  SetFlags(cd, records::kFlagRd | records::kFlagCd);
+  QueryOptions dnssec;
+  dnssec.edns = true;
+  dnssec.edns_do = true;
+  ASSERT_TRUE(forwarder.Submit(replies.Request(cd)));
+  ASSERT_TRUE(forwarder.Submit(replies.Request(BuildQuery("do.example.com", records::kTypeA, dnssec))));
+  ASSERT_TRUE(replies.WaitFor(2));
+  EXPECT_EQ(cache.entries(), 0u);
+  EXPECT_EQ(ReadCounter(forwarder.stats().relayed), 2u);
+
+  ASSERT_TRUE(forwarder.Submit(replies.Request(BuildQuery("plain.example.com", records::kTypeA))));
+  ASSERT_TRUE(replies.WaitFor(3));
+  EXPECT_EQ(cache.entries(), 1u);  // offered before the reply was delivered
+  EXPECT_EQ(cache.stats().inserts.load(), 1u);
+}
+
 TEST(Forwarder, QueryIdsAreRandomAndUniqueAmongTheInFlight) {
   FakeUpstream up;  // silent: every query stays in flight
   ASSERT_TRUE(up.ok());
