@@ -6,6 +6,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_mempool.h>
 
 #include <cerrno>
@@ -31,6 +32,37 @@ std::string PortName(uint16_t port) {
 }
 
 std::string ErrorText(int negative_errno) { return rte_strerror(-negative_errno); }
+
+// rte_pktmbuf_pool_create, but with the objects packed back to back when IOVA is the virtual
+// address. Without RTE_MEMPOOL_F_NO_IOVA_CONTIG, a pool on 4 KB pages (--no-huge) pads every
+// 2.3 KB mbuf to its own page so that none crosses one; net_af_xdp then registers a UMEM of
+// `populated_size × object size` bytes from the pool's start, which covers only the first 58%
+// of a padded pool: frames in the other mbufs were accepted by tx_burst and never sent (the
+// kernel's replies and the forwarder's on a veth). With IOVA = VA a buffer across a page
+// boundary is still contiguous to any device, so packing is safe there; in IOVA-PA mode
+// (hugepages, physical addresses) the pool is made exactly as rte_pktmbuf_pool_create does.
+rte_mempool* CreatePacketPool(const std::string& name, unsigned n, int socket) {
+  const unsigned flags = rte_eal_iova_mode() == RTE_IOVA_VA ? RTE_MEMPOOL_F_NO_IOVA_CONTIG : 0;
+  const uint16_t data_room = RTE_MBUF_DEFAULT_BUF_SIZE;
+  rte_mempool* mp = rte_mempool_create_empty(name.c_str(), n, sizeof(rte_mbuf) + data_room,
+                                             kPoolCacheSize, sizeof(rte_pktmbuf_pool_private),
+                                             socket, flags);
+  if (mp == nullptr) return nullptr;
+  rte_pktmbuf_pool_private priv{};
+  priv.mbuf_data_room_size = data_room;
+  priv.mbuf_priv_size = 0;
+  if (rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), nullptr) != 0) {
+    rte_mempool_free(mp);
+    return nullptr;
+  }
+  rte_pktmbuf_pool_init(mp, &priv);
+  if (rte_mempool_populate_default(mp) < 0) {
+    rte_mempool_free(mp);
+    return nullptr;
+  }
+  rte_mempool_obj_iter(mp, rte_pktmbuf_init, nullptr);
+  return mp;
+}
 
 }  // namespace
 
@@ -155,9 +187,7 @@ absl::StatusOr<PortSet> PortSet::Start(const std::vector<unsigned>& lcores,
   std::map<unsigned, rte_mempool*> pool_of_socket;
   for (const auto& [socket, mbufs] : mbufs_per_socket) {
     const std::string name = absl::StrCat("cdns_mbuf_s", socket);
-    rte_mempool* pool =
-        rte_pktmbuf_pool_create(name.c_str(), mbufs, kPoolCacheSize, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-                                static_cast<int>(socket));
+    rte_mempool* pool = CreatePacketPool(name, mbufs, static_cast<int>(socket));
     if (pool == nullptr) {
       return absl::ResourceExhaustedError(
           absl::StrCat("cannot create a pool of ", mbufs, " mbufs on socket ", socket, ": ",
