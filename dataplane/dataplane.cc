@@ -198,6 +198,7 @@ void Dataplane::Stop() {
   if (forward_) forward_->Stop();
   ports_.Stop();
   exception_.reset();
+  forward_.reset();  // its pool, after the ports' TX rings
 }
 
 }  // namespace clusterdns::dataplane

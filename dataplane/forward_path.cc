@@ -6,6 +6,7 @@
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include <chrono>
@@ -56,7 +57,8 @@ size_t WriteTruncated(std::span<const uint8_t> reply, uint8_t* out, size_t room)
 absl::StatusOr<std::unique_ptr<ForwardPath>> ForwardPath::Create(const std::vector<PortInfo>& ports,
                                                                  size_t workers,
                                                                  const ServedAddresses& served,
-                                                                 unsigned ring_size) {
+                                                                 unsigned ring_size,
+                                                                 unsigned waiting) {
   if (ports.empty() || workers == 0) return absl::InvalidArgumentError("no ports or no workers");
   std::unique_ptr<ForwardPath> fp(new ForwardPath());
   fp->ports_ = ports;
@@ -74,6 +76,13 @@ absl::StatusOr<std::unique_ptr<ForwardPath>> ForwardPath::Create(const std::vect
     return absl::ResourceExhaustedError(
         absl::StrCat("forward path: ring of ", ring_size, ": ", rte_strerror(rte_errno)));
   }
+  // No per-lcore cache: the slow-path thread (not an lcore) allocates, worker 0 frees.
+  fp->pool_ = rte_pktmbuf_pool_create("cdns_fwd_pool", waiting, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+                                      socket);
+  if (fp->pool_ == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("forward path: pool of ", waiting,
+                                                     " mbufs: ", rte_strerror(rte_errno)));
+  }
   for (size_t i = 0; i < ports.size(); ++i) {
     const std::string name = absl::StrCat("cdns_fwd_out", i);
     rte_ring* ring =
@@ -87,7 +96,10 @@ absl::StatusOr<std::unique_ptr<ForwardPath>> ForwardPath::Create(const std::vect
   return fp;
 }
 
-ForwardPath::~ForwardPath() { Stop(); }
+ForwardPath::~ForwardPath() {
+  Stop();
+  rte_mempool_free(pool_);  // after the ports: their TX rings may have held its mbufs
+}
 
 void ForwardPath::Hook(void* context, uint16_t /*port_id*/, uint16_t queue, rte_mbuf** mbufs,
                        uint16_t count) noexcept {
@@ -128,14 +140,27 @@ void ForwardPath::Submit(rte_mbuf* m) noexcept {
     Bump(thread_counters_.not_submitted);
     return;
   }
+  // The frame moves to an mbuf of our own pool; the port's goes back to its RX queue's pool.
+  rte_mbuf* copy = rte_pktmbuf_alloc(pool_);
+  if (copy == nullptr || m->data_len > rte_pktmbuf_tailroom(copy)) {
+    if (copy != nullptr) rte_pktmbuf_free(copy);
+    rte_pktmbuf_free(m);
+    Bump(thread_counters_.not_submitted);
+    return;
+  }
+  std::memcpy(rte_pktmbuf_mtod(copy, uint8_t*), frame, m->data_len);
+  copy->data_len = m->data_len;
+  copy->pkt_len = m->data_len;
+  copy->port = m->port;
   std::vector<uint8_t> query(frame + p.payload_offset, frame + p.payload_offset + p.payload_len);
+  rte_pktmbuf_free(m);
   const bool taken = forwarder_->Forward(
       std::move(query), records::Transport::kUdp,
-      [this, m, index](std::span<const uint8_t> reply) {
-        OnReply(m, static_cast<size_t>(index), reply);
+      [this, copy, index](std::span<const uint8_t> reply) {
+        OnReply(copy, static_cast<size_t>(index), reply);
       });
   if (!taken) {
-    rte_pktmbuf_free(m);
+    rte_pktmbuf_free(copy);
     Bump(thread_counters_.not_submitted);
     return;
   }

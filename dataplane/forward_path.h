@@ -4,7 +4,10 @@
 // TAP round trip through the kernel.
 //
 //   worker k ─ ForwardPath::Hook ─▶ to_slow ring (MP/SC) ─▶ slow-path thread: the frame is
-//       classified again, its DNS payload copied into a QueryForwarder request; the mbuf waits
+//       classified again, its DNS payload copied into a QueryForwarder request, the frame copied
+//       into an mbuf of the forward path's own pool and the port's mbuf freed at once: a query
+//       that waits for its upstream (up to the deadline, up to --forward-max-in-flight of them)
+//       holds none of the RX queues' mbufs, so a slow or dead upstream cannot starve RX
 //   forwarder thread (reply callback): the reply written over the query in the same mbuf
 //       (truncated to the header, question and TC if it does not fit the mbuf), addresses and
 //       ports swapped, lengths and checksums fixed (FinishDnsReply) ─▶ to_port ring of the
@@ -35,6 +38,7 @@
 #include "dataplane/worker.h"
 
 struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 namespace clusterdns::dataplane {
@@ -42,10 +46,14 @@ namespace clusterdns::dataplane {
 class ForwardPath final : public controlplane::ForwardPathCounterSource {
  public:
   // One reply ring per data port in `ports`; `workers` lcores will call Hook.
+  // `waiting`: mbufs of the forward path's own pool, one per query from the slow-path thread
+  // until worker 0 has sent its reply (the forwarder's in-flight cap, the rings and slack); a
+  // query that finds the pool empty is dropped and counted (not_submitted).
   static absl::StatusOr<std::unique_ptr<ForwardPath>> Create(const std::vector<PortInfo>& ports,
                                                              size_t workers,
                                                              const ServedAddresses& served,
-                                                             unsigned ring_size = 1024);
+                                                             unsigned ring_size = 1024,
+                                                             unsigned waiting = 4096);
   ~ForwardPath() override;  // Stop()
   ForwardPath(const ForwardPath&) = delete;
   ForwardPath& operator=(const ForwardPath&) = delete;
@@ -61,7 +69,9 @@ class ForwardPath final : public controlplane::ForwardPathCounterSource {
 
   // Starts the slow-path thread, which hands every query to `forwarder` (must outlive Stop).
   void Start(controlplane::QueryForwarder* forwarder);
-  void Stop();  // idempotent
+  // Joins the thread and frees what the rings hold. Idempotent. The pool goes with the
+  // ForwardPath, which must outlive the ports' TX rings (their mbufs may come from it).
+  void Stop();
 
   // For /metrics (Metrics::SetForwardPathSource). Any thread.
   controlplane::ForwardPathSnapshot SnapshotForwardPath() const override;
@@ -91,6 +101,7 @@ class ForwardPath final : public controlplane::ForwardPathCounterSource {
   ServedAddresses served_;
   size_t workers_ = 0;
   rte_ring* to_slow_ = nullptr;
+  rte_mempool* pool_ = nullptr;
   std::vector<rte_ring*> to_port_;
   std::unique_ptr<HookCounters[]> hook_counters_;  // per worker
   ThreadCounters thread_counters_;
