@@ -26,6 +26,15 @@
 #   --build-dir DIR   where clusterdns and clusterdns-zone are (default build, relative to the
 #                     repository; setup.sh builds build/, another DIR must be configured already
 #                     and is built with cmake --build for those two targets)
+#   --mix MIX         cluster (default): the comparison above; forward: the forwarding mix of
+#                     issue 5 (see "The forwarding mix" below): clusterdns with Knot as its
+#                     upstream against Knot answering directly, cluster names against external names
+#   --ext-names N     --mix forward: external names in the mix (default 1000)
+#   --cache-size N    --mix forward: clusterdns --cache-size (default 20000; passed only when the
+#                     binary's --help lists the flag)
+#   --control-cpu C   --mix forward: the CPU of clusterdns's control threads (forwarder, slow
+#                     paths, HTTP): 0 (default: the worker's CPU, as in the default mix) or 1
+#                     (dnsperf's CPU; see "The forwarding mix")
 #   --no-build        use the binaries as they are (install nothing, build nothing)
 #
 # What it does:
@@ -80,11 +89,38 @@
 #     server; this column still does;
 #   - prints a table per run (server, QPS, lost, mean ms, p99 ms, busy CPU, proc CPU, CPU 0,
 #     CPU 1, us/q) and the medians when --runs > 1; writes the PNG with gnuplot (pngcairo, or png).
+#
+# The forwarding mix (--mix forward; servers clusterdns and knot-udp, --servers picks among them):
+#   - scripts/bench/gen_forward_mix.py writes a zone ext.test with N names host-K.ext.test (A, TTL
+#     3600) and the mix file: each name asked as a pod in namespace default (search
+#     default.svc.cluster.local svc.cluster.local cluster.local, ndots:5) resolves it, four queries
+#     in a row: the three search-path expansions (NXDOMAIN from the cluster zone), then the name;
+#   - an upstream knotd (scripts/bench/knot-upstream.conf.in) serves ext.test on 127.0.0.1@5300 in
+#     the server namespace (CPU 0, its own runtime directory) for the whole run;
+#   - clusterdns (af_xdp) runs with --upstream=127.0.0.1:5300, --listen=<address>:53 (the workers
+#     hand names outside the zone to the exception path, whose kernel delivers them to that socket
+#     and so to the forwarder) and --cache-size; it is measured on the cluster-name file (the same
+#     file as the default mix), then one pass over the mix file (dnsperf -n 1: each external name
+#     forwarded once, the answers cached), then the mix file (warm-up and measurement as usual).
+#     /metrics' cache and forwarder counters are printed after the pass and after the measurement;
+#   - clusterdns's worker is lcore 0 on CPU 0, its control threads on CPU 0 too (taskset -c 0, as
+#     in the default mix); --control-cpu 1 moves them to CPU 1 (taskset -c 0,1). When the workers
+#     still handed external names to the exception path (before the dataplane's forward path), the
+#     af_xdp port stopped receiving for good during the cache pass with everything on CPU 0 (after
+#     ~150-200 forwarded queries, when a cluster-name run at full rate came before); with the
+#     control threads on CPU 1 it did not. Once the cache is warm those threads have nothing to do;
+#   - knot-udp ("Knot directly") serves cluster.local and ext.test itself, on kernel UDP, and is
+#     measured on both files;
+#   - after the tables: the ratio mix/cluster-name QPS per server and run (the target: clusterdns's
+#     warm mix within 10% of its cluster-name rate), external lookups per second (mix QPS / 4), and
+#     CoreDNS's published figures as a reference line (from the literature, not measured here).
 # Safety (DESIGN.md "Test topology and safety"): namespaces and the veth pair are named after this
-# script's PID and removed on exit however it exits; addresses from 198.18.0.0/15 only; DPDK gets
-# --no-pci --no-huge and a unique --file-prefix; every process is stopped by the PID it was
-# started with; knotd and nsd run inside the server namespace with their config, pid files and
-# runtime data in a temporary directory (deleted on exit).
+# script's PID and removed on exit however it exits; addresses from 198.18.0.0/15 only, and with
+# --mix forward the server namespace's own loopback (the upstream knotd; clusterdns always gets
+# --upstream explicitly, never the host's resolver); DPDK gets --no-pci --no-huge and a unique
+# --file-prefix; every process is stopped by the PID it was started with; knotd and nsd run
+# inside the server namespace with their config, pid files and runtime data in a temporary
+# directory (deleted on exit).
 set -euo pipefail
 caller_dir=$PWD
 cd "$(dirname "$0")/.."
@@ -92,11 +128,13 @@ root=$PWD
 bench_dir=$root/scripts/bench
 
 runs=1 seconds=10 warmup=2 png=bench-dnsperf.png services=10000 clients=8 outstanding=128 rate=0
-edns=0 p99=1 servers_csv=clusterdns,knot-xdp,knot-udp,nsd build_dir=build no_build=0
+edns=0 p99=1 servers_csv="" build_dir=build no_build=0 mix=cluster ext_names=1000 cache_size=20000
+control_cpu=0
 usage() { sed -n '/^#   scripts\/bench-dnsperf.sh/,/^#   --no-build/p' "$0" | sed 's/^# \{0,1\}//'; }
 while (($#)); do
   case "$1" in
-    --runs|--seconds|--warmup|--png|--services|--clients|--outstanding|--rate|--servers|--build-dir)
+    --runs|--seconds|--warmup|--png|--services|--clients|--outstanding|--rate|--servers|--build-dir|\
+    --mix|--ext-names|--cache-size|--control-cpu)
       (($# >= 2)) || { echo "bench-dnsperf: $1 needs a value" >&2; exit 2; } ;;
   esac
   case "$1" in
@@ -123,20 +161,34 @@ while (($#)); do
     --build-dir) build_dir=$2; shift ;;
     --build-dir=*) build_dir=${1#*=} ;;
     --no-build) no_build=1 ;;
+    --mix) mix=$2; shift ;;
+    --mix=*) mix=${1#*=} ;;
+    --ext-names) ext_names=$2; shift ;;
+    --ext-names=*) ext_names=${1#*=} ;;
+    --cache-size) cache_size=$2; shift ;;
+    --cache-size=*) cache_size=${1#*=} ;;
+    --control-cpu) control_cpu=$2; shift ;;
+    --control-cpu=*) control_cpu=${1#*=} ;;
     -h|--help) usage; exit 0 ;;
     *) echo "bench-dnsperf: unknown argument $1 (--help lists them)" >&2; exit 2 ;;
   esac
   shift
 done
-for v in runs seconds warmup services clients outstanding; do
-  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench-dnsperf: --$v must be a positive integer, not '${!v}'" >&2; exit 2; }
+for v in runs seconds warmup services clients outstanding ext_names cache_size; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench-dnsperf: --${v//_/-} must be a positive integer, not '${!v}'" >&2; exit 2; }
 done
 [[ $rate =~ ^[0-9]+$ ]] || { echo "bench-dnsperf: --rate must be a number of queries per second, not '$rate'" >&2; exit 2; }
+[[ $control_cpu = [01] ]] || { echo "bench-dnsperf: --control-cpu must be 0 or 1, not '$control_cpu'" >&2; exit 2; }
+case "$mix" in
+  cluster) known_servers=clusterdns,knot-xdp,knot-udp,nsd ;;
+  forward) known_servers=clusterdns,knot-udp ;;
+  *) echo "bench-dnsperf: --mix must be cluster or forward, not '$mix'" >&2; exit 2 ;;
+esac
+[ -n "$servers_csv" ] || servers_csv=$known_servers
 IFS=, read -r -a servers <<<"$servers_csv"
 for s in "${servers[@]}"; do
-  case "$s" in clusterdns|knot-xdp|knot-udp|nsd) ;; *)
-    echo "bench-dnsperf: unknown server '$s' in --servers (clusterdns, knot-xdp, knot-udp, nsd)" >&2; exit 2 ;;
-  esac
+  [[ ,$known_servers, = *,"$s",* ]] || {
+    echo "bench-dnsperf: unknown server '$s' in --servers (with --mix $mix: ${known_servers//,/, })" >&2; exit 2; }
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench-dnsperf: run as root (network namespaces, XDP)" >&2; exit 1; }
 [[ $png = /* ]] || png=$caller_dir/$png
@@ -201,7 +253,7 @@ veth_client="bd${id}c"
 prefix="cdns-bdp-$id"
 addr=198.18.0.53
 work=$(mktemp -d /tmp/cdns-bench-dnsperf-XXXXXX)
-server_pid="" server_comm="" server_children="" dnsperf_pid=""
+server_pid="" server_comm="" server_children="" dnsperf_pid="" upstream_pid=""
 
 # stop_pid PID [PROGRAM CHILD...]: SIGTERM, up to 5 s, then SIGKILL; children (NSD's main and
 # server processes) that outlive their parent are stopped by their own PIDs, if the PID still
@@ -228,6 +280,7 @@ cleanup() {
   stop_pid "$dnsperf_pid"
   # shellcheck disable=SC2086
   stop_pid "$server_pid" "$server_comm" $server_children
+  stop_pid "$upstream_pid" knotd
   ip netns del "$ns_client" 2>/dev/null || true
   ip netns del "$ns_server" 2>/dev/null || true  # takes the veth pair with it
   rm -rf "$work"
@@ -238,7 +291,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 fail() {
   echo "bench-dnsperf: FAILED: $*" >&2
-  for f in "$work"/server.log "$work"/run/nsd.log; do
+  for f in "$work"/server.log "$work"/run/nsd.log "$work"/upstream.log; do
     [ -s "$f" ] && { echo "--- $f" >&2; tail -20 "$f" >&2; }
   done
   exit 1
@@ -261,6 +314,23 @@ render() {  # render TEMPLATE XDP_SECTION > config
       -e "/^#/!s|@XDP@|$2|" "$bench_dir/$1"
 }
 render knot.conf.in "" >"$work/knot-udp.conf"
+if [ "$mix" = forward ]; then
+  # The external zone, the mix file, and the upstream's configuration; Knot directly serves the
+  # external zone too (the template's zone list is its last section: one more entry after it).
+  mix_queries=$work/mix.txt ext_domain=ext.test ext_zone=$work/ext.test.zone
+  upstream_listen=127.0.0.1@5300
+  python3 "$bench_dir/gen_forward_mix.py" --names "$ext_names" --ext-domain "$ext_domain" \
+    --zone "$ext_zone" --queries "$mix_queries"
+  printf '  - domain: %s\n    file: "%s"\n' "$ext_domain" "$ext_zone" >>"$work/knot-udp.conf"
+  mkdir -p "$work/upstream/db"
+  sed -e "/^#/!s|@RUN@|$work/upstream|g" -e "/^#/!s|@LISTEN@|$upstream_listen|g" \
+      -e "/^#/!s|@EXT_DOMAIN@|$ext_domain|g" -e "/^#/!s|@EXT_ZONE@|$ext_zone|g" \
+      "$bench_dir/knot-upstream.conf.in" >"$work/knot-upstream.conf"
+  knotc -c "$work/knot-udp.conf" zone-check "$ext_domain" >"$work/check.log" 2>&1 ||
+    fail "knotc zone-check $ext_domain: $(cat "$work/check.log")"
+  knotc -c "$work/knot-upstream.conf" conf-check >"$work/check.log" 2>&1 ||
+    fail "knot upstream config: $(cat "$work/check.log")"
+fi
 # The xdp section: one line per key, as the template's @XDP@ line is replaced by a single string.
 render knot.conf.in "xdp:\n    listen: $veth_server@53\n    udp: on\n    tcp: off" >"$work/knot-xdp.conf"
 render nsd.conf.in "" >"$work/nsd.conf"
@@ -270,6 +340,10 @@ nsd-checkzone cluster.local "$zone" >"$work/check.log" 2>&1 || fail "nsd-checkzo
 nsd-checkconf "$work/nsd.conf" >"$work/check.log" 2>&1 || fail "nsd-checkconf: $(cat "$work/check.log")"
 echo "data: $services Services -> $(grep -c . "$zone") records in the zone (Knot and NSD load it:" \
   "knotc zone-check, nsd-checkzone ok); $(wc -l <"$queries") queries in the file"
+if [ "$mix" = forward ]; then
+  echo "forwarding mix: $ext_names names in $ext_domain (TTL 3600), $(wc -l <"$mix_queries") queries in the" \
+    "mix file (per name: 3 search-path NXDOMAINs, then the name)"
+fi
 
 # TSC frequency for clusterdns's busy cycles: the kernel's calibration.
 tsc_mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p' | tail -1)
@@ -299,12 +373,42 @@ in_client ethtool -K "$veth_client" tx off >/dev/null
 in_server knotc -c "$work/knot-xdp.conf" conf-check >"$work/check.log" 2>&1 ||
   fail "knot xdp config: $(cat "$work/check.log")"
 
+if [ "$mix" = forward ]; then
+  # The upstream, for the whole run: kernel UDP on the server namespace's loopback, where
+  # clusterdns's forwarder (kernel sockets in that namespace) reaches it. CPU 0, as the servers:
+  # after the cache pass it has nothing to do.
+  ip netns exec "$ns_server" taskset -c 0 knotd -c "$work/knot-upstream.conf" >/dev/null 2>"$work/upstream.log" &
+  upstream_pid=$!
+  probe_out=""
+  for _ in $(seq 100); do
+    kill -0 "$upstream_pid" 2>/dev/null || fail "the upstream knotd exited at startup"
+    probe_out=$(in_server kdig @"${upstream_listen%@*}" -p "${upstream_listen#*@}" +timeout=1 +retry=0 \
+      "host-0.$ext_domain" A 2>&1 || true)
+    [[ $probe_out = *"status: NOERROR"* ]] && break
+    sleep 0.1
+  done
+  [[ $probe_out = *"status: NOERROR"* ]] || fail "the upstream knotd does not answer on $upstream_listen: $probe_out"
+  [[ $(cat "/proc/$upstream_pid/comm") = knotd ]] || fail "PID $upstream_pid is not the upstream knotd"
+  # clusterdns's cache flags, where this binary has them (issue 5's fast-path cache).
+  cache_flags=()
+  if "$clusterdns" --help 2>&1 | grep -Eq -- '--cache[-_]size'; then
+    cache_flags=(--cache-size="$cache_size")
+    cache_note="--cache-size=$cache_size"
+  else
+    cache_note="no --cache-size in this clusterdns: every external query is forwarded"
+  fi
+  echo "upstream: knotd $(knotd -V | awk '{print $NF}') on $upstream_listen in the server namespace" \
+    "(ext.test); clusterdns: --upstream=${upstream_listen/@/:} --listen=$addr:53, $cache_note;" \
+    "its worker on CPU 0, its control threads on CPU $control_cpu"
+fi
+
 # --- servers ------------------------------------------------------------------------------------
 label() {
   case "$1" in
     clusterdns) echo "clusterdns (af_xdp)" ;;
+    knot-udp) if [ "$mix" = forward ]; then echo "knot $(knotd -V | awk '{print $NF}') (udp, direct)";
+              else echo "knot $(knotd -V | awk '{print $NF}') (udp)"; fi ;;
     knot-xdp) echo "knot $(knotd -V | awk '{print $NF}') (xdp)" ;;
-    knot-udp) echo "knot $(knotd -V | awk '{print $NF}') (udp)" ;;
     nsd) echo "nsd $(nsd -v 2>&1 | sed -n 's/^NSD version \([0-9.]*\).*/\1/p') (udp)" ;;
   esac
 }
@@ -325,14 +429,24 @@ descendants() {  # descendants PID: child PIDs, recursively
 }
 
 start_server() {
-  local server=$1
+  local server=$1 how=$1
   reset_testbed
   : >"$work/server.log"
-  case "$server" in
+  [[ $mix = forward && $server = clusterdns ]] && how="clusterdns-forward"
+  case "$how" in
     clusterdns)
       ip netns exec "$ns_server" taskset -c 0 "$clusterdns" --no-pci --no-huge -m 512 --no-shconf --no-telemetry \
         "--file-prefix=$prefix" -l 0 "--vdev=net_af_xdp0,iface=$veth_server,start_queue=0,queue_count=1" -- \
         --ip="$addr" --objects-file="$objects" --upstream=none --http-addr=127.0.0.1:8080 \
+        >"$work/server.out" 2>"$work/server.log" &
+      server_pid=$! ;;
+    clusterdns-forward)
+      local cpus=0
+      [ "$control_cpu" = 1 ] && cpus=0,1
+      ip netns exec "$ns_server" taskset -c "$cpus" "$clusterdns" --no-pci --no-huge -m 512 --no-shconf --no-telemetry \
+        "--file-prefix=$prefix" -l 0 "--vdev=net_af_xdp0,iface=$veth_server,start_queue=0,queue_count=1" -- \
+        --ip="$addr" --objects-file="$objects" --upstream="${upstream_listen/@/:}" --listen="$addr:53" \
+        "${cache_flags[@]}" --http-addr=127.0.0.1:8080 \
         >"$work/server.out" 2>"$work/server.log" &
       server_pid=$! ;;
     knot-xdp|knot-udp)
@@ -382,10 +496,11 @@ stop_server() {
   server_pid="" server_comm="" server_children=""
 }
 
-# signature SERVER_LABEL > file: rcode and sorted answer section of the first 40 queries.
+# signature QUERY_FILE > file: rcode and sorted answer section of the first 40 queries.
 signature() {
-  head -40 "$queries" | while read -r name type; do
-    in_client kdig "@$addr" +timeout=1 +retry=2 "$name" "$type" 2>&1 |
+  head -40 "$1" | while read -r name type; do
+    # (A query without an answer shows as a missing rcode in the comparison, not as a failure.)
+    { in_client kdig "@$addr" +timeout=1 +retry=2 "$name" "$type" 2>&1 || true; } |
       awk -v q="$name $type" '
         /status:/ { s = $0; sub(/.*status: /, "", s); sub(/;.*/, "", s); print q, "rcode", s }
         /^;; ANSWER SECTION:/ { a = 1; next }
@@ -424,24 +539,26 @@ udp_out() { in_client awk '/^Udp:/ { if (h) { print $5; exit } h = 1 }' /proc/ne
 cpu_stat() { awk -v c="cpu$1" '$1 == c { print $2 + $3 + $4 + $7 + $8 + $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
 now() { date +%s.%N; }
 
-dnsperf_args() {
-  local a=(-s "$addr" -d "$queries" -c "$clients" -q "$outstanding" -t 2)
+dnsperf_args() {  # dnsperf_args QUERY_FILE
+  local a=(-s "$addr" -d "$1" -c "$clients" -q "$outstanding" -t 2)
   ((rate > 0)) && a+=(-Q "$rate")
   [ "$edns" = 1 ] && a+=(-e)
   echo "${a[@]}"
 }
 
-# measure SERVER RUN: warm-up, then the measured dnsperf run; appends a line to results.tsv:
-# run server label qps lost mean_ms p99_ms busy proc cpu0 cpu1 us_per_query udp_datagrams rcodes
+# measure SERVER RUN [QUERY_FILE KEY LABEL]: warm-up, then the measured dnsperf run; appends a line
+# to results.tsv (KEY names the row for the medians: the server, or server/file in --mix forward):
+# run key label qps lost mean_ms p99_ms busy proc cpu0 cpu1 us_per_query udp_datagrams rcodes
 measure() {
   local server=$1 run=$2 out=$work/dnsperf.out verbose=-v
+  local file=${3:-$queries} key=${4:-$1} row_label=${5:-$(label "$1")}
   [ "$p99" = 1 ] || verbose=""
   # shellcheck disable=SC2046
-  in_client taskset -c 1 dnsperf $(dnsperf_args) -l "$warmup" >/dev/null 2>&1 || true
+  in_client taskset -c 1 dnsperf $(dnsperf_args "$file") -l "$warmup" >/dev/null 2>&1 || true
   local pids
   read -r -a pids <<<"$server_pid $server_children"
   # shellcheck disable=SC2046
-  ip netns exec "$ns_client" taskset -c 1 dnsperf $(dnsperf_args) -l "$seconds" $verbose >"$out" 2>&1 &
+  ip netns exec "$ns_client" taskset -c 1 dnsperf $(dnsperf_args "$file") -l "$seconds" $verbose >"$out" 2>&1 &
   dnsperf_pid=$!
   local t0 t1 c0 c1 b0="" b1="" i0="" i1="" r0="" r1="" u0 u1 s0 s1 k0 k1 window launched
   # The window starts 1 s after dnsperf has sent its first thousand queries (the client
@@ -486,8 +603,13 @@ measure() {
       local rx_rate
       rx_rate=$(awk -v r=$((r1 - r0)) -v w="$window" 'BEGIN { printf "%.0f", r / w }')
       echo "    workers received $rx_rate packets/s in the window (/metrics)"
-      awk -v r="$rx_rate" -v q="$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$out")" \
-        'BEGIN { if (r < q / 2) print "WARNING: the measuring window missed most of the traffic (the CPU columns of this row are not right)" }'
+      # (Seen with the control threads on the worker's CPU: /metrics answered late, both reads
+      # showing the same counters.) The row keeps dnsperf's figures, not busy CPU and us/q.
+      if awk -v r="$rx_rate" -v q="$(sed -n 's/^ *Queries per second: *\([0-9.]*\).*/\1/p' "$out")" \
+        'BEGIN { exit !(r < q / 2) }'; then
+        echo "WARNING: the measuring window missed most of the traffic: busy CPU and us/q of this row left out (nan)"
+        busy_cpu=nan
+      fi
     fi
   else
     busy_cpu=$proc_cpu
@@ -517,18 +639,23 @@ measure() {
       'BEGIN { w = (b + i > 0) ? p * i / (b + i) : 0; printf "%.4f", (c > w) ? c - w : 0 }')
   fi
   us_per_query=$(awk -v c="$server_cpu" -v q="$qps" 'BEGIN { if (c ~ /^[0-9.]+$/ && q > 0) printf "%.2f", c * 1e6 / q; else print "nan" }')
-  printf '%s\t%s\t%s\t%.0f\t%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$server" "$(label "$server")" \
+  # clusterdns polls: without its idle share, CPU 0 says nothing about its cost per answer.
+  if [ "$server" = clusterdns ] && [ "$busy_cpu" = nan ]; then us_per_query=nan; fi
+  printf '%s\t%s\t%s\t%.0f\t%s\t%.3f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$key" "$row_label" \
     "$qps" "$lost" "$(awk -v m="$mean" 'BEGIN { print m * 1000 }')" "$p99_ms" "$busy_cpu" "$proc_cpu" \
     "$cpu0" "$cpu1" "$us_per_query" "$((u1 - u0))" "$rcodes" >>"$work/results.tsv"
   rm -f "$out"
 }
 
 print_table() {  # print_table FILE: rows "label qps lost mean p99 busy proc cpu0 cpu1 us/q"
-  awk -F'\t' '
-    BEGIN { printf "%-20s %8s %6s %8s %8s %9s %9s %6s %6s %6s\n", "server", "QPS", "lost", "mean ms", "p99 ms",
+  # The first column is as wide as the longest label, at least 20.
+  local width
+  width=$(awk -F'\t' 'BEGIN { w = 20 } length($1) > w { w = length($1) } END { print w }' "$1")
+  awk -F'\t' -v w="$width" '
+    BEGIN { printf "%-" w "s %8s %6s %8s %8s %9s %9s %6s %6s %6s\n", "server", "QPS", "lost", "mean ms", "p99 ms",
                    "busy CPU", "proc CPU", "CPU 0", "CPU 1", "us/q" }
     function f(v, fmt) { return v ~ /^[0-9.]+$/ ? sprintf(fmt, v) : v }
-    { printf "%-20s %8s %6s %8s %8s %9s %9s %6s %6s %6s\n", $1, f($2, "%.0f"), f($3, "%.0f"), f($4, "%.3f"),
+    { printf "%-" w "s %8s %6s %8s %8s %9s %9s %6s %6s %6s\n", $1, f($2, "%.0f"), f($3, "%.0f"), f($4, "%.3f"),
              f($5, "%.3f"), f($6, "%.2f"), f($7, "%.2f"), f($8, "%.2f"), f($9, "%.2f"), f($10, "%.2f") }' "$1"
 }
 
@@ -539,28 +666,96 @@ echo "servers on CPU 0 (taskset; clusterdns: one worker, lcore 0), dnsperf on CP
 echo "one core, so at saturation it can be a bottleneck as much as the server"
 echo "a veth frame's receive work runs in the softirq of the CPU that sent it: each side does"
 echo "the other's (the server's XDP program or IP/UDP input on CPU 1, the client's on CPU 0)"
-echo "dnsperf: $(dnsperf_args | sed "s|$queries|queries.txt|") -l $seconds after ${warmup} s of warm-up; TSC $tsc_mhz MHz ($tsc_source)"
+echo "dnsperf: $(dnsperf_args "$queries" | sed "s|$queries|queries.txt|") -l $seconds after ${warmup} s of warm-up; TSC $tsc_mhz MHz ($tsc_source)"
 
 : >"$work/results.tsv"
+# compare_signature SERVER FILE_TAG QUERY_FILE: the first 40 answers against the reference server's
+# (clusterdns when it is in the list, else the first server).
+compare_signature() {
+  local server=$1 tag=$2 ref=${servers[0]}
+  signature "$3" >"$work/sig-$server$tag.txt"
+  [[ " ${servers[*]} " = *" clusterdns "* ]] && ref=clusterdns
+  [ "$server" != "$ref" ] || return 0
+  if cmp -s "$work/sig-$ref$tag.txt" "$work/sig-$server$tag.txt"; then
+    echo "    same rcodes and answers as $ref on the first 40 queries of the ${4:-file}"
+  else
+    echo "WARNING: $server answers differently from $ref on the first 40 queries of the ${4:-file}:"
+    diff "$work/sig-$ref$tag.txt" "$work/sig-$server$tag.txt" | head -10 || true
+  fi
+}
+print_last_row() {
+  tail -1 "$work/results.tsv" | awk -F'\t' -v what="${1:-}" '{
+    printf "    %s%s QPS, %s lost, mean %.3f ms, p99 %s ms, busy CPU %s, proc CPU %s, CPU 0 %s, CPU 1 %s, %s CPU us/query\n", what, $4, $5, $6, $7, $8, $9, $10, $11, $12
+    printf "    rcodes: %s; datagrams through the kernel UDP stack: %s\n", $14, $13 }'
+}
+# forward_counters: "cache_hits_dataplane cache_hits_all forward_requests upstream_queries
+# slow_path worker_rx_packets" from clusterdns's /metrics (slow_path: packets the workers handed to
+# the exception path or to the forward path; a counter it does not have reads 0); nothing if
+# /metrics does not answer.
+forward_counters() {
+  in_server curl -sf --max-time 5 http://127.0.0.1:8080/metrics |
+    awk '/^clusterdns_cache_hits_total[{ ]/ { a += $NF; if (/path="dataplane"/) d += $NF }
+         /^clusterdns_forward_requests_total[{ ]/ { f += $NF }
+         /^clusterdns_upstream_queries_total[{ ]/ { u += $NF }
+         /^clusterdns_worker_exceptions_total[{ ]/ { x += $NF }
+         /^clusterdns_forward_path_packets_total[{ ]/ && /stage="handed_over"/ { x += $NF }
+         /^clusterdns_worker_rx_packets_total[{ ]/ { r += $NF }
+         END { if (NR) printf "%.0f %.0f %.0f %.0f %.0f %.0f\n", d, a, f, u, x, r }'
+}
+# counters_delta WHAT BEFORE AFTER: counter differences; the mix's external queries are a quarter
+# of what the workers received (every fourth query of the file, give or take ARP).
+counters_delta() {
+  # (pct first: a ">" among printf's arguments is awk's output redirection, to a file named 0)
+  awk -v what="$1" -v a="$2" -v b="$3" 'BEGIN { split(a, x, " "); split(b, y, " "); e = (y[6] - x[6]) / 4
+    pct = 0; if (e > 0) pct = 100 * (y[1] - x[1]) / e
+    printf "    /metrics %s: cache hits (dataplane) +%d (all paths +%d) of ~%d external queries (%.1f%%),\n",
+      what, y[1] - x[1], y[2] - x[2], e, pct
+    printf "      forward requests +%d, upstream queries +%d, packets the workers handed to a slow path +%d\n",
+      y[3] - x[3], y[4] - x[4], y[5] - x[5] }'
+}
+# cache_pass: one pass over the mix file (each external name asked once), not measured.
+cache_pass() {
+  local out=$work/cache-pass.out rc=0 t0 t1
+  t0=$(now)
+  # shellcheck disable=SC2046
+  in_client taskset -c 1 dnsperf $(dnsperf_args "$mix_queries") -n 1 >"$out" 2>&1 || rc=$?
+  t1=$(now)
+  [ "$rc" = 0 ] || fail "dnsperf (cache pass) exit $rc: $(tail -5 "$out")"
+  awk -v t="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')" '
+    /Queries completed:/ { c = $3 } /Queries lost:/ { l = $3 } /Response codes:/ { sub(/.*codes: */, ""); r = $0 }
+    END { printf "    cache pass: one pass over the mix file in %s s: %s answered, %s lost (%s)\n", t, c, l, r }' "$out"
+}
+
 for run in $(seq "$runs"); do
   for server in "${servers[@]}"; do
     echo "--- run $run/$runs: $(label "$server")"
     start_server "$server"
-    signature >"$work/sig-$server.txt"
-    ref=${servers[0]}
-    [[ " ${servers[*]} " = *" clusterdns "* ]] && ref=clusterdns
-    if [ "$server" != "$ref" ]; then
-      if cmp -s "$work/sig-$ref.txt" "$work/sig-$server.txt"; then
-        echo "    same rcodes and answers as $ref on the first 40 queries of the file"
-      else
-        echo "WARNING: $server answers differently from $ref on the first 40 queries of the file:"
-        diff "$work/sig-$ref.txt" "$work/sig-$server.txt" | head -10 || true
+    compare_signature "$server" "" "$queries"
+    if [ "$mix" = forward ]; then
+      compare_signature "$server" -mix "$mix_queries" "mix file"
+      measure "$server" "$run" "$queries" "$server/cluster" "$(label "$server") cluster"
+      print_last_row "cluster names: "
+      if [ "$server" = clusterdns ]; then
+        c0=$(forward_counters) || c0=""
+        cache_pass
+        c1=$(forward_counters) || c1=""
       fi
+      measure "$server" "$run" "$mix_queries" "$server/mix" "$(label "$server") mix"
+      print_last_row "mix: "
+      if [ "$server" = clusterdns ]; then
+        c2=$(forward_counters) || c2=""
+        if [[ -n $c0 && -n $c1 && -n $c2 ]]; then
+          counters_delta "over the cache pass" "$c0" "$c1"
+          counters_delta "over the mix's warm-up and measurement" "$c1" "$c2"
+          echo "    /metrics totals since start: $(awk '{ printf "cache hits (dataplane) %d, forward requests %d", $1, $3 }' <<<"$c2")"
+        else
+          echo "    (no counters from /metrics)"
+        fi
+      fi
+    else
+      measure "$server" "$run"
+      print_last_row
     fi
-    measure "$server" "$run"
-    tail -1 "$work/results.tsv" | awk -F'\t' '{
-      printf "    %s QPS, %s lost, mean %.3f ms, p99 %s ms, busy CPU %s, proc CPU %s, CPU 0 %s, CPU 1 %s, %s CPU us/query\n", $4, $5, $6, $7, $8, $9, $10, $11, $12
-      printf "    rcodes: %s; datagrams through the kernel UDP stack: %s\n", $14, $13 }'
     stop_server
   done
   echo
@@ -578,20 +773,56 @@ median() {
     awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 : >"$work/final.tsv"
+# The rows' keys in order: the servers, or server/cluster and server/mix in --mix forward.
+keys=()
 for server in "${servers[@]}"; do
-  row=$(label "$server")
+  if [ "$mix" = forward ]; then keys+=("$server/cluster" "$server/mix"); else keys+=("$server"); fi
+done
+for key in "${keys[@]}"; do
+  row=$(awk -F'\t' -v k="$key" '$2 == k { print $3; exit }' "$work/results.tsv")
   for col in 4 5 6 7 8 9 10 11 12; do
-    row+=$'\t'$(awk -F'\t' -v s="$server" -v c="$col" '$2 == s { print $c }' "$work/results.tsv" | median)
+    row+=$'\t'$(awk -F'\t' -v s="$key" -v c="$col" '$2 == s { print $c }' "$work/results.tsv" | median)
   done
   echo "$row" >>"$work/final.tsv"
 done
 if ((runs > 1)); then
   echo "medians of $runs runs:"
   print_table "$work/final.tsv"
-  for server in "${servers[@]}"; do
-    printf '  %-10s QPS per run: %s\n' "$server" \
-      "$(awk -F'\t' -v s="$server" '$2 == s { printf "%s ", $4 }' "$work/results.tsv")"
+  for key in "${keys[@]}"; do
+    printf '  %-10s QPS per run: %s\n' "$key" \
+      "$(awk -F'\t' -v s="$key" '$2 == s { printf "%s ", $4 }' "$work/results.tsv")"
   done
+fi
+if [ "$mix" = forward ]; then
+  echo
+  echo "forwarding mix: mix QPS / cluster-name QPS (target for clusterdns: at least 0.90, the warm mix"
+  echo "within 10% of the cluster-name rate of the same run); a pod's lookup of an external name is"
+  echo "4 queries of the mix (3 search-path NXDOMAINs, then the name), so lookups/s = mix QPS / 4:"
+  for server in "${servers[@]}"; do
+    # Per run, the two rows of the same run; then the median of the ratios.
+    awk -F'\t' -v s="$server" '
+      $2 == s "/cluster" { c[$1] = $4; cp[$1] = $7 } $2 == s "/mix" { m[$1] = $4; mp[$1] = $7 }
+      END {
+        line = ""; n = 0
+        for (r = 1; r in c || r in m; r++) if ((r in c) && (r in m) && c[r] > 0) {
+          v[++n] = m[r] / c[r]; line = line sprintf(" %.3f", m[r] / c[r])
+          lk[n] = m[r] / 4
+        }
+        if (n == 0) { printf "  %-10s no pair of rows\n", s; exit }
+        # insertion sort for the medians
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+        for (i = 2; i <= n; i++) for (j = i; j > 1 && lk[j - 1] > lk[j]; j--) { t = lk[j]; lk[j] = lk[j - 1]; lk[j - 1] = t }
+        med = (n % 2) ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+        medl = (n % 2) ? lk[(n + 1) / 2] : (lk[n / 2] + lk[n / 2 + 1]) / 2
+        printf "  %-10s ratio per run:%s; median %.3f%s; external lookups/s (median) %.0f\n", s, line, med,
+          (s == "clusterdns") ? ((med >= 0.9) ? " (target met)" : " (target NOT met)") : "", medl
+      }' "$work/results.tsv"
+  done
+  echo "  reference, from the literature, NOT measured here: CoreDNS (default settings, one instance on a"
+  echo "  2-vCPU GCE n1-standard-2, both vCPUs pegged at ~1.9 CPUs; coredns/deployment,"
+  echo "  kubernetes/Scaling_CoreDNS.md): 6,733 external lookups/s through a 5-name search path (12 ms"
+  echo "  mean), i.e. 33,667 queries/s at the server (2.4 ms); internal names 33,669 QPS (2.6 ms). Per busy"
+  echo "  CPU: ~3.5k external lookups/s, ~17.7k queries/s."
 fi
 
 if [ "$have_gnuplot" = 1 ]; then
@@ -599,6 +830,7 @@ if [ "$have_gnuplot" = 1 ]; then
   terminals=$(gnuplot -e 'set terminal' 2>&1 || true)
   [[ $terminals = *pngcairo* ]] && terminal=pngcairo
   title="dnsperf, $services Services, ${seconds} s per server"
+  [ "$mix" = forward ] && title+=", forwarding mix ($ext_names external names, warm cache)"
   ((rate > 0)) && title+=", offered $rate QPS"
   ((runs > 1)) && title+=", median of $runs runs"
   title+="\\n$cpu_model, $(nproc) CPUs: server on CPU 0, dnsperf on CPU 1"
