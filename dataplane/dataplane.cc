@@ -57,6 +57,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
   unsigned lcore;
   RTE_LCORE_FOREACH_WORKER(lcore) { dp->lcores_.push_back(lcore); }
 
+  options.ports.slow_path_tx_queue = options.forward_path;
   CDNS_ASSIGN_OR_RETURN(dp->ports_, PortSet::Start(dp->lcores_, options.addresses, options.ports));
   CDNS_ASSIGN_OR_RETURN(dp->grace_,
                         QsbrGracePeriod::Create(static_cast<unsigned>(dp->lcores_.size())));
@@ -94,7 +95,7 @@ absl::StatusOr<std::unique_ptr<Dataplane>> Dataplane::Create(
         wp.from_kernel = dp->exception_->from_kernel(p);
         wp.kernel_egress = dp->exception_->egress_counters(p);
       }
-      if (w == 0 && dp->forward_) {
+      if (w == 0 && dp->forward_ && info.slow_path_tx_queue < 0) {
         wp.from_slow_path = dp->forward_->to_port(p);
         wp.slow_path_egress = dp->forward_->egress_counters(p);
       }

@@ -4,6 +4,7 @@
 
 #include <rte_branch_prediction.h>
 #include <rte_errno.h>
+#include <rte_ethdev.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
@@ -193,6 +194,18 @@ void ForwardPath::OnReply(rte_mbuf* m, size_t port_index, std::span<const uint8_
   m->data_len = static_cast<uint16_t>(frame_len);
   m->pkt_len = static_cast<uint32_t>(frame_len);
   m->ol_flags &= kBufferFlags;
+  const PortInfo& port = ports_[port_index];
+  if (port.slow_path_tx_queue >= 0) {
+    // Our own queue on this port: sent from here (the forwarder's thread, its only user).
+    Bump(reply_counters_.replied);
+    if (rte_eth_tx_burst(port.id, static_cast<uint16_t>(port.slow_path_tx_queue), &m, 1) == 1) {
+      Bump(egress_[port_index].tx);
+    } else {
+      rte_pktmbuf_free(m);
+      Bump(egress_[port_index].tx_dropped);
+    }
+    return;
+  }
   if (rte_ring_sp_enqueue(to_port_[port_index], m) != 0) {
     rte_pktmbuf_free(m);
     Bump(reply_counters_.dropped);

@@ -10,11 +10,12 @@
 //       holds none of the RX queues' mbufs, so a slow or dead upstream cannot starve RX
 //   forwarder thread (reply callback): the reply written over the query in the same mbuf
 //       (truncated to the header, question and TC if it does not fit the mbuf), addresses and
-//       ports swapped, lengths and checksums fixed (FinishDnsReply) ─▶ to_port ring of the
-//       frame's port (SP/SC) ─▶ worker 0 ─ tx_burst on its own queue ─▶ data port
-// Worker 0 sends the replies on its own TX queue (as it does the kernel's frames), so no port
-// needs an extra queue: with net_af_packet and net_af_xdp a queue is an RX/TX pair, and an extra
-// TX queue would be an RX queue nobody polls.
+//       ports swapped, lengths and checksums fixed (FinishDnsReply) ─▶ tx_burst on the TX queue
+//       the port reserved for the slow path (PortInfo::slow_path_tx_queue), from this thread
+// A port whose queues are RX/TX pairs (net_af_packet, net_af_xdp, net_tap: an extra TX queue
+// would bring an RX queue nobody polls) has no reserved queue: there the reply goes to the
+// to_port ring of the frame's port (SP/SC) ─▶ worker 0 ─ tx_burst on its own queue, as the
+// kernel's frames of the exception path do.
 //
 // Threads: Create and Stop on the main thread. Hook on any worker lcore (lock-free, no syscall).
 // Start(forwarder) starts the slow-path thread (an ordinary thread on the control-plane CPUs,
@@ -63,7 +64,8 @@ class ForwardPath final : public controlplane::ForwardPathCounterSource {
   static void Hook(void* context, uint16_t port_id, uint16_t queue, rte_mbuf** mbufs,
                    uint16_t count) noexcept;
 
-  // For worker 0's WorkerPort of data port index `p`.
+  // For worker 0's WorkerPort of data port index `p` (used only when the port has no
+  // slow-path TX queue).
   rte_ring* to_port(size_t p) const { return to_port_[p]; }
   KernelEgressCounters* egress_counters(size_t p) { return &egress_[p]; }
 

@@ -33,6 +33,11 @@ std::string PortName(uint16_t port) {
 
 std::string ErrorText(int negative_errno) { return rte_strerror(-negative_errno); }
 
+// PMDs whose queues are RX/TX pairs backed by one kernel object each (socket, XSK, fd).
+bool PairedQueues(const std::string& driver) {
+  return driver == "net_af_packet" || driver == "net_af_xdp" || driver == "net_tap";
+}
+
 // rte_pktmbuf_pool_create, but with the objects packed back to back when IOVA is the virtual
 // address. Without RTE_MEMPOOL_F_NO_IOVA_CONTIG, a pool on 4 KB pages (--no-huge) pads every
 // 2.3 KB mbuf to its own page so that none crosses one; net_af_xdp then registers a UMEM of
@@ -153,7 +158,11 @@ absl::StatusOr<PortSet> PortSet::Start(const std::vector<unsigned>& lcores,
       conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
       info.udp_tx_checksum_offload = true;
     }
-    if (int rc = rte_eth_dev_configure(port_id, queues, queues, &conf); rc != 0) {
+    const bool reserve = options.slow_path_tx_queue && dev_info.max_tx_queues > queues &&
+                         !PairedQueues(info.driver);
+    if (reserve) info.slow_path_tx_queue = queues;
+    const auto tx_queues = static_cast<uint16_t>(queues + (reserve ? 1 : 0));
+    if (int rc = rte_eth_dev_configure(port_id, queues, tx_queues, &conf); rc != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("port ", port_id, " (", info.name, "): configure failed: ", ErrorText(rc)));
     }
@@ -229,6 +238,17 @@ absl::StatusOr<PortSet> PortSet::Start(const std::vector<unsigned>& lcores,
       }
       info.rx_pools.push_back(pool);
     }
+    if (info.slow_path_tx_queue >= 0) {
+      // Software checksums on this queue: the slow path finishes its frames itself.
+      rte_eth_txconf txconf = dev_info.default_txconf;
+      txconf.offloads = 0;
+      const auto q = static_cast<uint16_t>(info.slow_path_tx_queue);
+      if (int rc = rte_eth_tx_queue_setup(info.id, q, info.tx_descriptors, rte_socket_id(), &txconf);
+          rc != 0) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "port ", info.id, " (", info.name, "): the slow path's tx queue ", q, ": ", ErrorText(rc)));
+      }
+    }
     if (int rc = rte_eth_dev_start(info.id); rc != 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("port ", info.id, " (", info.name, "): start failed: ", ErrorText(rc)));
@@ -256,12 +276,15 @@ absl::StatusOr<PortSet> PortSet::Start(const std::vector<unsigned>& lcores,
       if (info.rx_udp_checksum) rx_checks.push_back("udp");
       std::fprintf(stderr,
                    "clusterdns: port %u %s (%s) mac %s: %u rx/tx queues on lcores %s, %u/%u "
-                   "descriptors, rss %s, rx checksum %s, tx udp checksum %s, multicast %s\n",
+                   "descriptors, rss %s, rx checksum %s, tx udp checksum %s, multicast %s%s\n",
                    info.id, info.name.c_str(), info.driver.c_str(), info.mac.ToString().c_str(),
                    queues, absl::StrJoin(lcores, ",").c_str(), info.rx_descriptors,
                    info.tx_descriptors, info.rss.c_str(),
                    rx_checks.empty() ? "software" : absl::StrJoin(rx_checks, "+").c_str(),
-                   info.udp_tx_checksum_offload ? "offload" : "software", multicast.c_str());
+                   info.udp_tx_checksum_offload ? "offload" : "software", multicast.c_str(),
+                   info.slow_path_tx_queue >= 0
+                       ? absl::StrCat(", slow-path tx queue ", info.slow_path_tx_queue).c_str()
+                       : (options.slow_path_tx_queue ? ", slow path via worker 0's queue" : ""));
     }
   }
   return set;

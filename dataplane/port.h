@@ -43,6 +43,10 @@ struct PortOptions {
   uint16_t rx_descriptors = 1024;
   uint16_t tx_descriptors = 1024;
   bool log = true;  // one line per port on stderr
+  // One more TX queue (index = workers) for the slow path's replies (forward_path.h), where the
+  // port can have one on its own: not net_af_packet, net_af_xdp or net_tap, whose queues are
+  // RX/TX pairs (an extra TX queue would bring an RX queue that nobody polls).
+  bool slow_path_tx_queue = false;
 };
 
 struct PortInfo {
@@ -58,6 +62,8 @@ struct PortInfo {
   bool rx_ip_checksum = false;   // RX IPv4 header checksum flags are valid
   bool rx_udp_checksum = false;  // RX L4 checksum flags are valid
   bool udp_tx_checksum_offload = false;
+  // The TX queue reserved for the slow path (PortOptions::slow_path_tx_queue), or -1: none.
+  int slow_path_tx_queue = -1;
   // Per queue (= worker index): the pool its RX queue fills from.
   std::vector<rte_mempool*> rx_pools;
 };

@@ -457,7 +457,7 @@ std::string Metrics::Render() const {
     MetricFamily packets = Family(
         "clusterdns_forward_path_packets_total",
         "Queries for names outside the zones on the dataplane's forward path (worker → ring → "
-        "forwarder → worker 0), by stage",
+        "forwarder → the port's slow-path TX queue, or worker 0), by stage",
         MetricType::Counter);
     const std::pair<const char*, uint64_t> stages[] = {
         {"handed_over", f.handed_over}, {"ring_full", f.ring_full},

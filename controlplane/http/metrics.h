@@ -118,10 +118,10 @@ struct ForwardPathSnapshot {
   uint64_t ring_full = 0;      // freed by a worker: the ring was full
   uint64_t submitted = 0;      // taken by the forwarder
   uint64_t not_submitted = 0;  // freed: the forwarder was not running, or the frame unreadable
-  uint64_t replied = 0;        // replies queued for worker 0
+  uint64_t replied = 0;        // replies built (for the reserved queue, or for worker 0)
   uint64_t truncated = 0;      // of those, cut to TC because the mbuf could not hold the reply
   uint64_t reply_dropped = 0;  // freed: the reply ring was full, or the reply could not be built
-  uint64_t tx = 0;             // sent by worker 0
+  uint64_t tx = 0;             // sent (on the reserved queue, or by worker 0)
   uint64_t tx_dropped = 0;     // refused by tx_burst, freed
 };
 
