@@ -30,9 +30,9 @@ class LabelStarts {
   void Mark(size_t at) { bits_[at >> 6] |= uint64_t{1} << (at & 63); }
   bool Marked(size_t at) const { return (bits_[at >> 6] >> (at & 63)) & 1; }
 
-  // Checks the name at `pos` (within m[0, end)) and marks its literal labels; *next is the
-  // offset after it.
-  bool Name(const uint8_t* m, size_t end, size_t pos, size_t* next) {
+  // Checks the name at `pos` (within m[0, end)) and, with `mark`, makes its literal labels
+  // pointer targets; *next is the offset after it.
+  bool Name(const uint8_t* m, size_t end, size_t pos, size_t* next, bool mark = true) {
     size_t length = 1;  // the root
     bool jumped = false;
     for (int hops = 0; hops < 128; ) {
@@ -55,7 +55,7 @@ class LabelStarts {
       }
       length += 1 + l;
       if (length > kMaxNameWireLength || pos + 1 + l > end) return false;
-      if (!jumped) Mark(pos);
+      if (!jumped && mark) Mark(pos);
       pos += 1 + l;
     }
     return false;
@@ -72,7 +72,11 @@ bool RdataWellFormed(LabelStarts& starts, const uint8_t* m, uint16_t type, size_
                      size_t rdlen) {
   const size_t end = rdata + rdlen;
   size_t next = 0;
-  auto name_at = [&](size_t at) { return at < end && starts.Name(m, end, at, &next); };
+  // Names in the rdata of MX and DNAME are checked but are no pointer targets: a client that
+  // reads them as opaque (DNAME is younger than many resolvers; our strict test decoder knows
+  // neither) could not follow a pointer into them.
+  const bool target = type != kTypeMx && type != kTypeDname;
+  auto name_at = [&](size_t at) { return at < end && starts.Name(m, end, at, &next, target); };
   // Character-strings from rdata to the end; how many.
   auto strings = [&]() {
     size_t count = 0;

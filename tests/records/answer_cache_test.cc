@@ -286,6 +286,15 @@ TEST_F(AnswerCacheTest, RefusesWhatItMustNotReplay) {
   Answer bad_a("o.example.com", records::kTypeA);
   bad_a.A(300, {192, 0, 2, 1, 7});
   EXPECT_EQ(offer(bad_a), CacheSkip::kMalformed);
+  // A pointer to the target of a DNAME (found by fuzz_cache): a name, but not one every client
+  // reads as a name.
+  Answer into_dname("p.example.com", records::kTypeA);
+  std::vector<uint8_t> dname_target = {3, 'w', 'e', 'b'};
+  AppendBytes(dname_target, Answer::Pointer(12 + 2));
+  const size_t dname_at = into_dname.Rr(0, Answer::Pointer(12), 39, 300, dname_target);
+  into_dname.Rr(0, Answer::Pointer(static_cast<uint16_t>(dname_at)), records::kTypeA, 300,
+                {192, 0, 2, 1});
+  EXPECT_EQ(offer(into_dname), CacheSkip::kMalformed);
   Answer trailing("k.example.com", records::kTypeA);
   trailing.A(300, {192, 0, 2, 1});
   trailing.bytes.push_back(0);
@@ -296,7 +305,7 @@ TEST_F(AnswerCacheTest, RefusesWhatItMustNotReplay) {
   std::vector<uint8_t> short_header = {0x12, 0x34, 0x80};
   EXPECT_EQ(cache.Offer(short_header, kNow), CacheSkip::kMalformed);
   EXPECT_EQ(cache.entries(), 0u);
-  EXPECT_EQ(cache.stats().skipped[static_cast<size_t>(CacheSkip::kMalformed)].load(), 8u);
+  EXPECT_EQ(cache.stats().skipped[static_cast<size_t>(CacheSkip::kMalformed)].load(), 9u);
 }
 
 TEST_F(AnswerCacheTest, DnssecClientsAreNotAnsweredFromIt) {
