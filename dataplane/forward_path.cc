@@ -133,32 +133,35 @@ void ForwardPath::Run() noexcept {
 
 void ForwardPath::Submit(rte_mbuf* m) noexcept {
   const int16_t index = m->port < index_of_port_.size() ? index_of_port_[m->port] : -1;
-  const uint8_t* frame = rte_pktmbuf_mtod(m, const uint8_t*);
-  const ParsedFrame p = index < 0 ? ParsedFrame{}
-                                  : ClassifyFrame(frame, m->data_len, ports_[index].mac, served_);
-  if (index < 0 || p.action != FrameAction::kDns) {
-    rte_pktmbuf_free(m);
-    Bump(thread_counters_.not_submitted);
-    return;
-  }
   // The frame moves to an mbuf of our own pool; the port's goes back to its RX queue's pool.
-  rte_mbuf* copy = rte_pktmbuf_alloc(pool_);
-  if (copy == nullptr || m->data_len > rte_pktmbuf_tailroom(copy)) {
-    if (copy != nullptr) rte_pktmbuf_free(copy);
-    rte_pktmbuf_free(m);
+  rte_mbuf* copy = index < 0 ? nullptr : rte_pktmbuf_alloc(pool_);
+  if (copy != nullptr && m->data_len <= rte_pktmbuf_tailroom(copy)) {
+    std::memcpy(rte_pktmbuf_mtod(copy, uint8_t*), rte_pktmbuf_mtod(m, const uint8_t*), m->data_len);
+    copy->data_len = m->data_len;
+    copy->pkt_len = m->data_len;
+  } else if (copy != nullptr) {
+    rte_pktmbuf_free(copy);
+    copy = nullptr;
+  }
+  rte_pktmbuf_free(m);
+  if (copy == nullptr) {
     Bump(thread_counters_.not_submitted);
     return;
   }
-  std::memcpy(rte_pktmbuf_mtod(copy, uint8_t*), frame, m->data_len);
-  copy->data_len = m->data_len;
-  copy->pkt_len = m->data_len;
-  copy->port = m->port;
+  // Classified once, on the copy: the parse (offsets, and pointers into the copy) stays valid
+  // until the reply is written over it.
+  const uint8_t* frame = rte_pktmbuf_mtod(copy, const uint8_t*);
+  const ParsedFrame p = ClassifyFrame(frame, copy->data_len, ports_[index].mac, served_);
+  if (p.action != FrameAction::kDns) {
+    rte_pktmbuf_free(copy);
+    Bump(thread_counters_.not_submitted);
+    return;
+  }
   std::vector<uint8_t> query(frame + p.payload_offset, frame + p.payload_offset + p.payload_len);
-  rte_pktmbuf_free(m);
   const bool taken = forwarder_->Forward(
       std::move(query), records::Transport::kUdp,
-      [this, copy, index](std::span<const uint8_t> reply) {
-        OnReply(copy, static_cast<size_t>(index), reply);
+      [this, copy, p, index](std::span<const uint8_t> reply) {
+        OnReply(copy, p, static_cast<size_t>(index), reply);
       });
   if (!taken) {
     rte_pktmbuf_free(copy);
@@ -168,13 +171,12 @@ void ForwardPath::Submit(rte_mbuf* m) noexcept {
   Bump(thread_counters_.submitted);
 }
 
-void ForwardPath::OnReply(rte_mbuf* m, size_t port_index, std::span<const uint8_t> reply) noexcept {
+void ForwardPath::OnReply(rte_mbuf* m, const ParsedFrame& p, size_t port_index,
+                          std::span<const uint8_t> reply) noexcept {
   uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
-  // Classified again: the frame is as the worker left it (the forwarder copied the query).
-  const ParsedFrame p = ClassifyFrame(frame, m->data_len, ports_[port_index].mac, served_);
   const size_t room = static_cast<size_t>(m->buf_len) - m->data_off;
   size_t dns_len = 0;
-  if (p.action == FrameAction::kDns && room > p.payload_offset) {
+  if (room > p.payload_offset) {
     uint8_t* payload = frame + p.payload_offset;
     const size_t payload_room = room - p.payload_offset;
     if (reply.size() <= payload_room) {

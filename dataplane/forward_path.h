@@ -4,9 +4,9 @@
 // TAP round trip through the kernel.
 //
 //   worker k ─ ForwardPath::Hook ─▶ to_slow ring (MP/SC) ─▶ slow-path thread: the frame is
-//       classified again, its DNS payload copied into a QueryForwarder request, the frame copied
-//       into an mbuf of the forward path's own pool and the port's mbuf freed at once: a query
-//       that waits for its upstream (up to the deadline, up to --forward-max-in-flight of them)
+//       copied into an mbuf of the forward path's own pool and the port's mbuf freed at once,
+//       the copy classified again (the parse travels with the request) and its DNS payload
+//       copied into a QueryForwarder request: a query that waits for its upstream (up to the deadline, up to --forward-max-in-flight of them)
 //       holds none of the RX queues' mbufs, so a slow or dead upstream cannot starve RX
 //   forwarder thread (reply callback): the reply written over the query in the same mbuf
 //       (truncated to the header, question and TC if it does not fit the mbuf), addresses and
@@ -35,6 +35,7 @@
 #include "controlplane/http/metrics.h"
 #include "controlplane/listen/query_forwarder.h"
 #include "dataplane/packet/served_addresses.h"
+#include "dataplane/packet/frame.h"
 #include "dataplane/port.h"
 #include "dataplane/worker.h"
 
@@ -96,7 +97,8 @@ class ForwardPath final : public controlplane::ForwardPathCounterSource {
   ForwardPath() = default;
   void Run() noexcept;
   void Submit(rte_mbuf* m) noexcept;
-  void OnReply(rte_mbuf* m, size_t port_index, std::span<const uint8_t> reply) noexcept;
+  void OnReply(rte_mbuf* m, const ParsedFrame& p, size_t port_index,
+               std::span<const uint8_t> reply) noexcept;
 
   std::vector<PortInfo> ports_;
   std::vector<int16_t> index_of_port_;  // port id → ports_ index, -1 for none

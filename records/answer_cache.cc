@@ -112,6 +112,11 @@ bool RdataWellFormed(LabelStarts& starts, const uint8_t* m, uint16_t type, size_
   }
 }
 
+// Stats have one writer (the cache's): a relaxed load and store, no read-modify-write.
+void Bump(std::atomic<uint64_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
 bool Uncacheable(uint16_t qtype) {
   switch (qtype) {
     case kTypeAny:
@@ -178,15 +183,10 @@ AnswerCache::~AnswerCache() {
   }
 }
 
-void AnswerCache::Count(CacheSkip skip) {
-  auto& c = stats_.skipped[static_cast<size_t>(skip)];
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-}
-
 CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   CacheSkip skip = CacheSkip::kNone;
   auto fail = [&](CacheSkip why) {
-    Count(why);
+    Bump(stats_.skipped[static_cast<size_t>(why)]);
     return why;
   };
   if (options_.max_entries == 0) return fail(CacheSkip::kDisabled);
@@ -284,7 +284,6 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   std::memset(memory, 0, alloc);
   CachedAnswer* e = new (memory) CachedAnswer();
   e->hash = CacheHash(HashFoldedName(key, key_len), qtype);
-  e->stored_at = now;
   e->expires_at = now + life;
   e->qtype = qtype;
   e->key_len = static_cast<uint16_t>(key_len);
@@ -294,8 +293,8 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   e->body_len = static_cast<uint16_t>(body_len);
   e->ttl_count = static_cast<uint16_t>(ttl_offsets.size());
   e->rcode = rcode;
-  // Not referenced: a name asked once is the first to go, unless it is asked again before the
-  // hand comes by (the hand skips it in this Offer).
+  // `referenced` stays 0: a name asked once is the first to go, unless it is asked again before
+  // the hand comes by (the hand skips it in this Offer).
   e->alloc_size = static_cast<uint32_t>(alloc);
   uint8_t* base = reinterpret_cast<uint8_t*>(e + 1);
   std::memcpy(base, key, key_len);
@@ -303,12 +302,7 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   uint8_t* body = const_cast<uint8_t*>(e->body());
   std::memcpy(body, m + question_end, body_len);
   // Every TTL becomes the entry's lifetime; respond() counts it down.
-  for (uint16_t off : ttl_offsets) {
-    body[off] = static_cast<uint8_t>(life >> 24);
-    body[off + 1] = static_cast<uint8_t>(life >> 16);
-    body[off + 2] = static_cast<uint8_t>(life >> 8);
-    body[off + 3] = static_cast<uint8_t>(life);
-  }
+  for (uint16_t off : ttl_offsets) StoreBe32(body + off, life);
 
   // Link it: in place of an entry for the same question, else at the head of its bucket.
   std::atomic<const CachedAnswer*>* link = &buckets_[e->hash & mask_];
@@ -329,8 +323,7 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
     bytes_.store(bytes_.load(std::memory_order_relaxed) - old->alloc_size + alloc,
                  std::memory_order_relaxed);
     retired_.push_back(old);
-    auto& c = stats_.evictions[static_cast<size_t>(CacheEviction::kReplaced)];
-    c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    Bump(stats_.evictions[static_cast<size_t>(CacheEviction::kReplaced)]);
   } else {
     std::atomic<const CachedAnswer*>& head = buckets_[e->hash & mask_];
     e->next.store(head.load(std::memory_order_relaxed), std::memory_order_relaxed);
@@ -340,8 +333,7 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
     entries_.store(ring_.size(), std::memory_order_relaxed);
     bytes_.store(bytes_.load(std::memory_order_relaxed) + alloc, std::memory_order_relaxed);
   }
-  stats_.inserts.store(stats_.inserts.load(std::memory_order_relaxed) + 1,
-                       std::memory_order_relaxed);
+  Bump(stats_.inserts);
   // A few steps of the hand for expired entries, then whatever the bounds need.
   for (int i = 0; i < 4 && !ring_.empty(); ++i) {
     hand_ %= ring_.size();
@@ -396,8 +388,7 @@ void AnswerCache::Unlink(CachedAnswer* e, CacheEviction why) {
   entries_.store(ring_.size(), std::memory_order_relaxed);
   bytes_.store(bytes_.load(std::memory_order_relaxed) - e->alloc_size, std::memory_order_relaxed);
   retired_.push_back(e);
-  auto& c = stats_.evictions[static_cast<size_t>(why)];
-  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+  Bump(stats_.evictions[static_cast<size_t>(why)]);
 }
 
 void AnswerCache::Reclaim() {

@@ -71,8 +71,7 @@ const char* CacheEvictionName(CacheEviction eviction);
 struct CachedAnswer {
   std::atomic<const CachedAnswer*> next{nullptr};  // the bucket's chain
   uint64_t hash = 0;                               // CacheHash(name hash, qtype)
-  uint32_t stored_at = 0;                          // seconds, the cache's clock
-  uint32_t expires_at = 0;                         // answered while now < expires_at
+  uint32_t expires_at = 0;  // seconds on the cache's clock: answered while now < expires_at
   uint16_t qtype = 0;
   uint16_t key_len = 0;
   uint16_t ancount = 0;
@@ -96,7 +95,7 @@ inline uint64_t CacheHash(uint64_t name_hash, uint16_t qtype) noexcept {
 }
 
 // Seconds on CLOCK_MONOTONIC_COARSE (read through the vDSO: no system call). The clock of
-// stored_at/expires_at and of RespondOptions::now.
+// expires_at and of RespondOptions::now.
 uint32_t CacheNow() noexcept;
 
 struct CacheStats {
@@ -131,11 +130,6 @@ class AnswerCache {
     }
     return nullptr;
   }
-  // The bucket a lookup starts at, for a burst to prefetch.
-  const void* BucketFor(uint64_t hash, uint16_t qtype) const noexcept {
-    return &buckets_[CacheHash(hash, qtype) & mask_];
-  }
-
   // Writer side. Stores `answer` (a whole upstream message, already matched to its query by the
   // forwarder) if it is cacheable, replacing an entry for the same (name, qtype).
   CacheSkip Offer(std::span<const uint8_t> answer, uint32_t now);
@@ -154,7 +148,6 @@ class AnswerCache {
  private:
   void Unlink(CachedAnswer* e, CacheEviction why);
   bool EvictOne(uint32_t now, const CachedAnswer* keep);
-  void Count(CacheSkip skip);
 
   AnswerCacheOptions options_;
   GracePeriod* grace_;

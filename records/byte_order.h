@@ -16,6 +16,10 @@ inline void StoreBe16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
 }
+inline void StoreBe32(uint8_t* p, uint32_t v) {
+  StoreBe16(p, static_cast<uint16_t>(v >> 16));
+  StoreBe16(p + 2, static_cast<uint16_t>(v));
+}
 
 // Appending to and patching a message being built in a std::string (control plane).
 inline void PutBe16(std::string* out, uint16_t v) {

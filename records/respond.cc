@@ -377,10 +377,7 @@ inline int SynthesizePod(const ParsedQuery& pq, const ZoneAnswerInfo& zone, uint
   StoreBe16(body, 0xC000 | kHeaderSize);
   StoreBe16(body + 2, want);
   StoreBe16(body + 4, kClassIn);
-  body[6] = static_cast<uint8_t>(zone.ttl >> 24);
-  body[7] = static_cast<uint8_t>(zone.ttl >> 16);
-  body[8] = static_cast<uint8_t>(zone.ttl >> 8);
-  body[9] = static_cast<uint8_t>(zone.ttl);
+  StoreBe32(body + 6, zone.ttl);
   StoreBe16(body + 10, static_cast<uint16_t>(addr_len));
   std::memcpy(body + 12, addr, addr_len);
   *body_len = need;
@@ -404,10 +401,7 @@ inline RespondResult AnswerCached(const ParsedQuery& pq, const CachedAnswer& c, 
     for (uint16_t i = 0; i < c.ttl_count; ++i) {
       uint16_t off;
       std::memcpy(&off, offsets + 2 * i, 2);
-      body[off] = static_cast<uint8_t>(left >> 24);
-      body[off + 1] = static_cast<uint8_t>(left >> 16);
-      body[off + 2] = static_cast<uint8_t>(left >> 8);
-      body[off + 3] = static_cast<uint8_t>(left);
+      StoreBe32(body + off, left);
     }
   }
   RespondResult result = Finish(pq, buf, buf_cap, options, c.rcode, false, c.ancount, c.nscount,
