@@ -100,13 +100,7 @@ moved() {
 # One query from the client namespace, never retried; the whole output.
 kq() { ip netns exec "$ns_client" kdig +timeout=6 +retry=0 "$@" 2>&1 || true; }
 dq() { ip netns exec "$ns_client" dig +tries=1 +time=6 +nocookie "$@" 2>&1 || true; }
-status_of() { sed -n 's/.*status: \([A-Z]*\)[;,].*/\1/p' <<<"$1"; }
-flags_of() { sed -n 's/^;; [Ff]lags: \([^;]*\);.*/\1/p' <<<"$1"; }
-section() {  # ANSWER|AUTHORITY OUTPUT → that section's records, one a line
-  awk -v s="$1 SECTION:" '/^;/ { on = index($0, s) > 0; next } /^$/ { on = 0 } on' <<<"$2"
-}
-has_opt() { grep -Eq 'EDNS PSEUDOSECTION|OPT PSEUDOSECTION' <<<"$1"; }
-ttl_in() { [[ "$1" =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3)); }
+source "$src/tests/e2e/cache/dig_output.sh"
 expect_answer() {  # OUTPUT NAME TTL_MIN TTL_MAX WHAT: NOERROR, one A 192.0.2.30 (*.pos.cache.test)
   local rr owner ttl class type data
   [ "$(status_of "$1")" = NOERROR ] || fail "$5: not NOERROR: $1"
@@ -116,18 +110,6 @@ expect_answer() {  # OUTPUT NAME TTL_MIN TTL_MAX WHAT: NOERROR, one A 192.0.2.30
   [ "${owner,,} $class $type $data" = "${2,,} IN A 192.0.2.30" ] || fail "$5: answer is [$rr]: $1"
   ttl_in "$ttl" "$3" "$4" || fail "$5: TTL $ttl, want $3..$4: $1"
 }
-expect_nxdomain() {  # OUTPUT SOA_TTL_MIN SOA_TTL_MAX WHAT: no answer, the cache.test SOA alone
-  local auth owner ttl class type
-  [ "$(status_of "$1")" = NXDOMAIN ] || fail "$4: not NXDOMAIN: $1"
-  [ -z "$(section ANSWER "$1")" ] || fail "$4: answer records in an NXDOMAIN: $1"
-  auth=$(section AUTHORITY "$1")
-  read -r owner ttl class type _ <<<"$auth"
-  [ "$(wc -l <<<"$auth")" = 1 ] && [ "${owner,,} $class $type" = "cache.test. IN SOA" ] ||
-    fail "$4: authority is not the cache.test SOA: $1"
-  ttl_in "$ttl" "$2" "$3" || fail "$4: SOA TTL $ttl, want $2..$3: $1"
-}
-relayed_flags="qr aa rd"  # Knot's, relayed untouched by the forwarder
-cached_flags="qr rd ra"   # from the cache: AA clear, RA set, RD copied
 
 for server in 198.18.0.53 2001:2::53; do
   tag=v4; [[ "$server" == *:* ]] && tag=v6
@@ -153,12 +135,12 @@ for server in 198.18.0.53 2001:2::53; do
   nx=nope-$tag.nx.cache.test
   mark
   out=$(kq @"$server" "$nx" A)
-  expect_nxdomain "$out" 3 3 "first $nx A at $server"
+  expect_negative "$out" NXDOMAIN 3 3 "first $nx A at $server"
   [ "$(flags_of "$out")" = "$relayed_flags" ] || fail "first $nx A at $server is not Knot's answer relayed: $out"
   moved 1 0 0 "first $nx A at $server"
   mark
   out=$(kq @"$server" "$nx" A)
-  expect_nxdomain "$out" 2 3 "$nx A again at $server"
+  expect_negative "$out" NXDOMAIN 2 3 "$nx A again at $server"
   [ "$(flags_of "$out")" = "$cached_flags" ] || fail "$nx A again at $server is not from the cache: $out"
   moved 0 1 0 "$nx A again at $server"
   echo "ok: NXDOMAIN for $nx cached, answered by a worker at $server"

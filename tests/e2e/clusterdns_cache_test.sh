@@ -30,15 +30,6 @@ done
 
 work=$(mktemp -d)
 knot_pid="" cdns_pid="" http_port=""
-stop_pid() {  # PID: TERM (after CONT: it may be stopped), KILL if it does not go within 3 s
-  local pid=$1
-  [ -n "$pid" ] || return 0
-  kill -CONT "$pid" 2>/dev/null || true
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-}
 cleanup() {
   stop_pid "$cdns_pid"
   stop_pid "$knot_pid"
@@ -55,45 +46,12 @@ fail() {
   exit 1
 }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
+source "$(dirname "$0")/knot_loopback.sh"
 
 # Captured first: `cmd | grep -q` under pipefail fails when grep stops reading early.
 help_text=$("$clusterdns" --help 2>&1 || true)
 grep -q -- "--cache-size" <<<"$help_text" || fail "clusterdns --help lists no --cache-size"
 grep -q -- "--cache-bytes" <<<"$help_text" || fail "clusterdns --help lists no --cache-bytes"
-
-# A port below the ephemeral range (so no kernel-chosen port races us) with no TCP or UDP socket
-# on it at all, listening or not.
-free_port() {
-  local p
-  for _ in $(seq 100); do
-    p=$((20000 + RANDOM % 12000))
-    [ -z "$(ss -Hantu "( sport = :$p )")" ] && { echo "$p"; return 0; }
-  done
-  return 1
-}
-
-# --- Knot ---------------------------------------------------------------------------------------
-start_knot() {
-  local attempt out
-  mkdir -p "$work/knot/db"
-  for attempt in 1 2 3; do
-    knot_port=$(free_port) || fail "no free port for knotd"
-    sed -e "s|@RUN@|$work/knot|g" -e "s|@PORT@|$knot_port|g" \
-        -e "s|@ZONE@|$src/tests/e2e/cache/cache.test.zone|g" \
-        "$src/tests/e2e/cache/knot.conf.in" > "$work/knot/knot.conf"
-    knotd -c "$work/knot/knot.conf" 2>"$work/knot.log" &
-    knot_pid=$!
-    for _ in $(seq 100); do
-      kill -0 "$knot_pid" 2>/dev/null || break
-      out=$(kdig @127.0.0.1 -p "$knot_port" +timeout=1 +retry=0 cache.test SOA 2>&1) || true
-      grep -q "status: NOERROR" <<<"$out" && grep -q "ANSWER: 1" <<<"$out" && return 0
-      sleep 0.05
-    done
-    echo "knotd did not come up on port $knot_port (attempt $attempt)"
-    stop_pid "$knot_pid"; knot_pid=""
-  done
-  fail "knotd did not start"
-}
 
 # --- clusterdns ---------------------------------------------------------------------------------
 # The objects file in a directory of its own (the test rewrites it; the watcher sees only that).
@@ -107,35 +65,7 @@ start_clusterdns() {  # extra flags (--cache-size=...)
     --upstream=127.0.0.1:"$knot_port" --forward-timeout=2s --forward-deadline=5s "$@" \
     2>"$work/clusterdns.log" &
   cdns_pid=$!
-  dns_port="" http_port=""
-  for _ in $(seq 200); do
-    grep -q "serving" "$work/clusterdns.log" && break
-    kill -0 "$cdns_pid" 2>/dev/null || fail "clusterdns exited at start ($*)"
-    sleep 0.05
-  done
-  dns_port=$(sed -n 's/.*udp+tcp \[127\.0\.0\.1:\([0-9]*\)\].*/\1/p' "$work/clusterdns.log")
-  http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log")
-  [ -n "$dns_port" ] && [ -n "$http_port" ] || fail "clusterdns did not start ($*)"
-  for _ in $(seq 100); do [ "$(ready)" = 200 ] && return 0; sleep 0.05; done
-  fail "/ready is not 200 after the first sync"
-}
-# SIGTERM stops clusterdns cleanly (exit 0); in the ASan build a report at exit makes it fail.
-stop_clusterdns() {
-  local rc=0 pid=$cdns_pid
-  kill -TERM "$pid"
-  for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
-  kill -0 "$pid" 2>/dev/null && fail "clusterdns did not stop within 5 s of SIGTERM"
-  wait "$pid" || rc=$?
-  cdns_pid=""
-  [ "$rc" = 0 ] || fail "clusterdns exited with $rc after SIGTERM"
-  ! grep -Eq "AddressSanitizer|LeakSanitizer|runtime error:" "$work/clusterdns.log" ||
-    fail "sanitizer report in the clusterdns log"
-}
-
-ready() { curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$http_port/ready"; }
-metrics() { curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics"; }
-metric() {  # 'name{labels}' → value, or 0 when the series is absent
-  metrics | awk -v m="$1" '$1 == m { v = $2 } END { print (v == "" ? 0 : v) + 0 }'
+  wait_for_clusterdns "$*"
 }
 hits='clusterdns_cache_hits_total{path="listen"}'
 fwd=clusterdns_forward_requests_total
@@ -171,16 +101,7 @@ sleep_until() {  # MS (now_ms clock)
 # than its deadline (5 s).
 kq() { kdig @127.0.0.1 -p "$dns_port" +timeout=6 +retry=0 "$@" 2>&1 || true; }
 dq() { dig @127.0.0.1 -p "$dns_port" +tries=1 +time=6 +nocookie "$@" 2>&1 || true; }
-# Parsers for kdig's and dig's output.
-status_of() { sed -n 's/.*status: \([A-Z]*\)[;,].*/\1/p' <<<"$1"; }
-flags_of() { sed -n 's/^;; [Ff]lags: \([^;]*\);.*/\1/p' <<<"$1"; }
-section() {  # ANSWER|AUTHORITY|ADDITIONAL OUTPUT → that section's records, one a line
-  awk -v s="$1 SECTION:" '/^;/ { on = index($0, s) > 0; next } /^$/ { on = 0 } on' <<<"$2"
-}
-has_opt() { grep -Eq 'EDNS PSEUDOSECTION|OPT PSEUDOSECTION' <<<"$1"; }
-ttl_in() {  # TTL MIN MAX
-  [[ "$1" =~ ^[0-9]+$ ]] && (($1 >= $2 && $1 <= $3))
-}
+source "$src/tests/e2e/cache/dig_output.sh"
 # expect_answer OUTPUT NAME TYPE DATA TTL_MIN TTL_MAX WHAT: exactly one answer record.
 expect_answer() {
   local rr owner ttl class type data
@@ -190,22 +111,8 @@ expect_answer() {
   [ "${owner,,} $class $type $data" = "${2,,} IN $3 $4" ] || fail "$7: answer is [$rr]: $1"
   ttl_in "$ttl" "$5" "$6" || fail "$7: TTL $ttl, want $5..$6: $1"
 }
-# expect_negative OUTPUT RCODE SOA_TTL_MIN SOA_TTL_MAX WHAT: no answer, the cache.test SOA alone
-# in authority.
-expect_negative() {
-  local auth owner ttl class type
-  [ "$(status_of "$1")" = "$2" ] || fail "$5: not $2: $1"
-  [ -z "$(section ANSWER "$1")" ] || fail "$5: answer records in a negative answer: $1"
-  auth=$(section AUTHORITY "$1")
-  read -r owner ttl class type _ <<<"$auth"
-  [ "$(wc -l <<<"$auth")" = 1 ] && [ "${owner,,} $class $type" = "cache.test. IN SOA" ] ||
-    fail "$5: authority is not the cache.test SOA: $1"
-  ttl_in "$ttl" "$3" "$4" || fail "$5: SOA TTL $ttl, want $3..$4: $1"
-}
-relayed_flags="qr aa rd"  # Knot's, relayed untouched
-cached_flags="qr rd ra"   # from the cache: AA clear, RA set, RD copied
 
-start_knot
+start_knot "$src/tests/e2e/cache/cache.test.zone" "$src/tests/e2e/cache/knot.conf.in" cache.test
 echo "knotd $knot_pid serves cache.test on 127.0.0.1:$knot_port"
 
 # --- 1. the default cache ------------------------------------------------------------------------
