@@ -150,10 +150,14 @@ class ObjectsFile : public ::testing::Test {
     options.poll_interval = absl::Seconds(30);
     return options;
   }
-  // Waits for listing number `n` and returns the latest listing.
+  // Waits for listing number `n`, delivered and counted, and returns the latest listing. The
+  // source bumps stats_.lists after the sink has the listing's last call, so a test that reads
+  // the count must not wait for the sink alone (that raced under ASan in CI).
   std::vector<std::string> WaitForListing(int n) {
-    EXPECT_TRUE(WaitFor([&] { return sink_.listings() >= n; }))
-        << "listing " << n << " never came; " << sink_.listings() << " so far";
+    EXPECT_TRUE(WaitFor([&] {
+      return sink_.listings() >= n && stats_.lists.load() >= static_cast<uint64_t>(n);
+    })) << "listing " << n << " never came; " << sink_.listings() << " delivered, "
+        << stats_.lists.load() << " counted so far";
     return sink_.last_listing();
   }
 
