@@ -509,6 +509,9 @@ RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, 
   return Complete(table, pq, buf, buf_cap, options);
 }
 
+// RespondBurst's pass C found neither the entry nor an empty slot in the first cache line.
+const uint8_t* const kProbeUnfinished = reinterpret_cast<const uint8_t*>(uintptr_t{1});
+
 void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
                   const RespondOptions& options) noexcept {
   if (n > kMaxBurst) n = kMaxBurst;
@@ -530,8 +533,12 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     __builtin_prefetch(AnswerTable::SlotFor(shards[i], pq[i].hash));
   }
   // C: find the tag among the slots of that cache line; prefetch the entry's first lines (key,
-  // type table and the first bodies).
+  // type table and the first bodies). What the probe found is kept for D: the candidate entry,
+  // or that the name is not in the table (an empty slot before any match), or neither (the
+  // probe left the cache line).
+  const uint8_t* candidates[kMaxBurst];
   for (size_t i = 0; i < n; ++i) {
+    candidates[i] = kProbeUnfinished;
     if (pq[i].status != ParseStatus::kOk) continue;
     const ShardRef shard = shards[i];
     const uint64_t* slots = shard.slots();
@@ -540,21 +547,37 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     size_t slot_index = pq[i].hash & mask;
     for (int probe = 0; probe < 8; ++probe) {
       const uint64_t slot = slots[slot_index];
-      if (slot == 0) break;
+      if (slot == 0) {
+        candidates[i] = nullptr;
+        break;
+      }
       if (static_cast<uint32_t>(slot >> 32) == tag) {
         const uint8_t* entry = shard.arena() + static_cast<uint32_t>(slot);
         __builtin_prefetch(entry);
         __builtin_prefetch(entry + 64);
         __builtin_prefetch(entry + 128);
+        candidates[i] = entry;
         break;
       }
       slot_index = (slot_index + 1) & mask;
       if ((slot_index & 7) == 0) break;  // the next cache line: leave it to the lookup
     }
   }
-  // D: look up (from cache now) and answer.
+  // D: answer, the lookup finished from cache now. A candidate with another name (the same tag)
+  // or a probe that left its cache line takes the whole lookup.
   for (size_t i = 0; i < n; ++i) {
-    jobs[i].result = Complete(table, pq[i], jobs[i].buf, jobs[i].cap, options);
+    if (pq[i].status != ParseStatus::kOk) {
+      jobs[i].result = Complete(table, pq[i], jobs[i].buf, jobs[i].cap, options);
+      continue;
+    }
+    const uint8_t* entry = candidates[i];
+    if (entry == kProbeUnfinished ||
+        (entry != nullptr &&
+         !(entry[0] == pq[i].key_len &&
+           NameEquals(entry + sizeof(EntryHeader), pq[i].key, pq[i].key_len)))) {
+      entry = table.Find(pq[i].hash, pq[i].key, pq[i].key_len);
+    }
+    jobs[i].result = Answer(table, pq[i], entry, jobs[i].buf, jobs[i].cap, options);
   }
 }
 
