@@ -56,18 +56,27 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
   // First the label lengths only; then one copy of the whole name.
   size_t pos = kHeaderSize;
   uint64_t starts[4] = {0, 0, 0, 0};
+  uint64_t first_starts = 0;  // starts[0], in a register: most names are shorter than 64 bytes
   // The name ends within the message and within 255 bytes: one bound for both.
   const size_t limit = len < kHeaderSize + kMaxNameWireLength ? len : kHeaderSize + kMaxNameWireLength;
+  if (pos >= limit) return 0;
   while (true) {
-    if (pos >= limit) return 0;
     const uint8_t l = buf[pos];
     if (l > kMaxLabelLength) return 0;  // compression pointer or reserved label type
-    if (pos + 1 + l > limit) return 0;
+    // One check per label: this label, and the length byte of the next one unless this is the
+    // root, lie before the limit.
+    const size_t next = pos + 1 + l;
+    if (next + (l != 0) > limit) return 0;
     const size_t at = pos - kHeaderSize;
-    starts[at >> 6] |= uint64_t{1} << (at & 63);
-    pos += 1 + l;
+    if (at < 64) {
+      first_starts |= uint64_t{1} << at;
+    } else {
+      starts[at >> 6] |= uint64_t{1} << (at & 63);
+    }
+    pos = next;
     if (l == 0) break;
   }
+  starts[0] = first_starts;
   const size_t n = pos - kHeaderSize;
   if (kHeaderSize + RoundUp32(n) <= cap) {
     CopyChunks(pq->key, buf + kHeaderSize, n);
