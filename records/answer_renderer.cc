@@ -181,6 +181,7 @@ std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const Z
   for (const ServedZone& zone : zones.zones) {
     ZoneAnswerInfo info;
     info.apex_len = static_cast<uint8_t>(zone.apex.size());
+    info.apex_labels = static_cast<uint8_t>(LabelCount(zone.apex));
     std::memcpy(info.apex, zone.apex.data(), zone.apex.size());
     if (zone.apex.size() >= 8) std::memcpy(&info.apex_tail, zone.apex.data() + zone.apex.size() - 8, 8);
     info.kind = zone.kind;
@@ -214,7 +215,8 @@ std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const Z
     std::memcpy(info.soa_body, body.data(), body.size());
     info.soa_body_len = static_cast<uint16_t>(body.size());
     info.soa_pointer_count = static_cast<uint8_t>(pointers.size());
-    for (size_t i = 0; i < pointers.size(); ++i) info.soa_pointer_pos[i] = pointers[i];
+    // Unused slots repeat the owner's pointer: respond() patches all three, without a loop.
+    for (size_t i = 0; i < 3; ++i) info.soa_pointer_pos[i] = pointers[i < pointers.size() ? i : 0];
     out.push_back(info);
   }
   return out;

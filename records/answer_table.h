@@ -79,6 +79,7 @@ inline size_t TypesOffset(size_t key_len) { return (sizeof(EntryHeader) + key_le
 struct ZoneAnswerInfo {
   uint8_t apex[256 + 8];  // folded wire name; NameEquals may read a word past its end
   uint8_t apex_len = 0;
+  uint8_t apex_labels = 0;  // labels of the apex, the root not counted
   uint64_t apex_tail = 0;  // the apex's last 8 bytes when it has at least 8 (a quick reject)
   ZoneKind kind = ZoneKind::kCluster;
   bool pod_records = false;
@@ -86,8 +87,8 @@ struct ZoneAnswerInfo {
   uint32_t ttl = 0;
   uint8_t soa_body[600];  // the SOA RR, with compression pointers to patch
   uint16_t soa_body_len = 0;
-  uint8_t soa_pointer_count = 0;  // pointers to the apex inside soa_body, patched per query
-  uint16_t soa_pointer_pos[3] = {};
+  uint8_t soa_pointer_count = 0;  // pointers to the apex inside soa_body (1 to 3)
+  uint16_t soa_pointer_pos[3] = {};  // where they are; unused ones repeat the first
 };
 
 // The hot-path handle of a shard: one word, so the array of them (8 bytes a shard) stays in L2.

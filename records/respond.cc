@@ -28,7 +28,8 @@ struct ParsedQuery {
   // Folded question name, zero-padded; room for a 255-byte name copied in 32-byte chunks.
   alignas(32) uint8_t key[kNameKeyBufferSize + 32];
   uint64_t hash;
-  uint64_t label_starts[4];  // bit i set: a label starts at key[i]
+  uint8_t label_offsets[128];  // where label i starts in key; the root is the last
+  uint8_t labels;              // labels before the root
   uint16_t key_len;
   uint16_t qtype;
   uint16_t qclass;
@@ -54,30 +55,22 @@ inline size_t RoundUp32(size_t n) { return (n + 31) & ~size_t{31}; }
 // or 0 if it is malformed or compressed. `cap` is how much of buf may be read.
 inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
   // First the label lengths only; then one copy of the whole name.
-  size_t pos = kHeaderSize;
-  uint64_t starts[4] = {0, 0, 0, 0};
-  uint64_t first_starts = 0;  // starts[0], in a register: most names are shorter than 64 bytes
+  const uint8_t* name = buf + kHeaderSize;
   // The name ends within the message and within 255 bytes: one bound for both.
-  const size_t limit = len < kHeaderSize + kMaxNameWireLength ? len : kHeaderSize + kMaxNameWireLength;
-  if (pos >= limit) return 0;
+  const size_t room = len - kHeaderSize < kMaxNameWireLength ? len - kHeaderSize : kMaxNameWireLength;
+  if (room == 0) return 0;
+  size_t at = 0;
+  size_t count = 0;
   while (true) {
-    const uint8_t l = buf[pos];
+    const uint8_t l = name[at];
     if (l > kMaxLabelLength) return 0;  // compression pointer or reserved label type
-    // One check per label: this label, and the length byte of the next one unless this is the
-    // root, lie before the limit.
-    const size_t next = pos + 1 + l;
-    if (next + (l != 0) > limit) return 0;
-    const size_t at = pos - kHeaderSize;
-    if (at < 64) {
-      first_starts |= uint64_t{1} << at;
-    } else {
-      starts[at >> 6] |= uint64_t{1} << (at & 63);
-    }
-    pos = next;
-    if (l == 0) break;
+    pq->label_offsets[count++] = static_cast<uint8_t>(at);  // at < 255, count ≤ 128
+    at += 1 + l;
+    if (l == 0) break;  // at ≤ room: the root's own byte was below room
+    if (at >= room) return 0;  // no room for the next length byte
   }
-  starts[0] = first_starts;
-  const size_t n = pos - kHeaderSize;
+  pq->labels = static_cast<uint8_t>(count - 1);
+  const size_t n = at;
   if (kHeaderSize + RoundUp32(n) <= cap) {
     CopyChunks(pq->key, buf + kHeaderSize, n);
   } else {
@@ -87,9 +80,8 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
   // the hash.
   for (size_t i = 0; i < n; i += 32) FoldName(pq->key + i, 32);
   std::memset(pq->key + n, 0, 8);
-  std::memcpy(pq->label_starts, starts, sizeof(starts));
   pq->key_len = static_cast<uint16_t>(n);
-  return pos;
+  return kHeaderSize + n;
 }
 
 // The additional section: at most one OPT, owner root, options that exactly fill its rdata.
@@ -203,22 +195,25 @@ inline void Parse(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
     pq->rcode = kRcodeRefused;
     return;
   }
-  switch (pq->qtype) {
-    case kTypeOpt:
-    case kTypeTsig:
-    case kTypeTkey:
-      pq->rcode = kRcodeFormErr;  // meta types are not questions
-      return;
-    case kTypeAxfr:
-    case kTypeIxfr:
-      pq->rcode = kRcodeRefused;  // no zone transfers
-      return;
-    case kTypeMaila:
-    case kTypeMailb:
-      pq->rcode = kRcodeNotImp;
-      return;
-    default:
-      break;
+  // Meta and transfer types are 41 and 249-254: one compare for every other type.
+  if (pq->qtype == kTypeOpt || pq->qtype >= kTypeTkey) {
+    switch (pq->qtype) {
+      case kTypeOpt:
+      case kTypeTsig:
+      case kTypeTkey:
+        pq->rcode = kRcodeFormErr;  // meta types are not questions
+        return;
+      case kTypeAxfr:
+      case kTypeIxfr:
+        pq->rcode = kRcodeRefused;  // no zone transfers
+        return;
+      case kTypeMaila:
+      case kTypeMailb:
+        pq->rcode = kRcodeNotImp;
+        return;
+      default:
+        break;
+    }
   }
   pq->hash = HashFoldedName(pq->key, pq->key_len);
   pq->status = ParseStatus::kOk;
@@ -296,15 +291,17 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
   }
   const uint16_t apex_offset =
       static_cast<uint16_t>(0xC000 | (kHeaderSize + pq.key_len - zone.apex_len));
-  for (uint8_t i = 0; i < zone.soa_pointer_count; ++i) StoreBe16(body + zone.soa_pointer_pos[i], apex_offset);
+  StoreBe16(body + zone.soa_pointer_pos[0], apex_offset);  // unused slots repeat this one
+  StoreBe16(body + zone.soa_pointer_pos[1], apex_offset);
+  StoreBe16(body + zone.soa_pointer_pos[2], apex_offset);
   return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
 }
 
 // Whether the question name ends with zone `z` on a label boundary.
 inline bool InZone(const ZoneAnswerInfo& zone, const ParsedQuery& pq) {
-  if (zone.apex_len > pq.key_len) return false;
+  if (zone.apex_len > pq.key_len || zone.apex_labels > pq.labels) return false;
   const size_t start = pq.key_len - zone.apex_len;
-  if (!(pq.label_starts[start >> 6] & (uint64_t{1} << (start & 63)))) return false;
+  if (pq.label_offsets[pq.labels - zone.apex_labels] != start) return false;
   // zone.apex has room past apex_len; pq.key is zero-padded.
   return NameEquals(zone.apex, pq.key + start, zone.apex_len);
 }
