@@ -71,14 +71,19 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
   }
   pq->labels = static_cast<uint8_t>(count - 1);
   const size_t n = at;
-  if (kHeaderSize + RoundUp32(n) <= cap) {
-    CopyChunks(pq->key, buf + kHeaderSize, n);
-  } else {
-    std::memcpy(pq->key, buf + kHeaderSize, n);
-  }
   // Fold whole chunks (length bytes are ≤ 63, never in 'A'..'Z'), then zero the tail word for
-  // the hash.
-  for (size_t i = 0; i < n; i += 32) FoldName(pq->key + i, 32);
+  // the hash. Most names fit 64 bytes: those take two fixed chunks, no loop.
+  if (n <= 64 && kHeaderSize + 64 <= cap) {
+    CopyChunks(pq->key, name, 64);
+    FoldName(pq->key, 64);
+  } else {
+    if (kHeaderSize + RoundUp32(n) <= cap) {
+      CopyChunks(pq->key, name, n);
+    } else {
+      std::memcpy(pq->key, name, n);
+    }
+    for (size_t i = 0; i < n; i += 32) FoldName(pq->key + i, 32);
+  }
   std::memset(pq->key + n, 0, 8);
   pq->key_len = static_cast<uint16_t>(n);
   return kHeaderSize + n;
