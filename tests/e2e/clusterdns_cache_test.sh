@@ -28,24 +28,7 @@ for tool in knotd kdig dig curl ss; do
   command -v "$tool" >/dev/null || skip "$tool is not installed (Debian packages knot, knot-dnsutils, dnsutils, curl)"
 done
 
-work=$(mktemp -d)
-knot_pid="" cdns_pid="" http_port=""
-cleanup() {
-  stop_pid "$cdns_pid"
-  stop_pid "$knot_pid"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- clusterdns log"; tail -30 "$work/clusterdns.log" 2>/dev/null || true
-  echo "--- knot log"; tail -15 "$work/knot.log" 2>/dev/null || true
-  echo "--- metrics"
-  [ -z "$http_port" ] || curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics" |
-    grep -E '^clusterdns_(cache|forward|upstream)_' || true
-  exit 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+failure_metrics='^clusterdns_(cache|forward|upstream)_'  # what `fail` shows of /metrics
 source "$(dirname "$0")/knot_loopback.sh"
 
 # Captured first: `cmd | grep -q` under pipefail fails when grep stops reading early.

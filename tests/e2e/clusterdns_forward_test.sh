@@ -32,24 +32,7 @@ try_timeout_ms=200
 deadline_ms=800
 slack_ms=500
 
-work=$(mktemp -d)
-knot_pid="" cdns_pid=""
-cleanup() {
-  stop_pid "$cdns_pid"
-  stop_pid "$knot_pid"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-fail() {
-  echo "FAIL: $*"
-  echo "--- clusterdns log"; tail -30 "$work/clusterdns.log" 2>/dev/null || true
-  echo "--- knot log"; tail -15 "$work/knot.log" 2>/dev/null || true
-  echo "--- forwarder metrics"
-  [ -z "${http_port:-}" ] || curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics" |
-    grep -E '^clusterdns_(forward|upstream)_' || true
-  exit 1
-}
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+failure_metrics='^clusterdns_(forward|upstream)_'  # what `fail` shows of /metrics
 source "$(dirname "$0")/knot_loopback.sh"
 
 # --- clusterdns ---------------------------------------------------------------------------------

@@ -1,13 +1,33 @@
 # Sourced by the end-to-end tests that run clusterdns in --listen mode in front of a knotd of their
-# own on 127.0.0.1: the processes (started and stopped by PID), Knot on a free port, clusterdns's
-# start and clean stop, and its HTTP endpoints. The sourcing test defines `work` (a temp dir),
-# `src` (the source tree), `fail`, and the variables cdns_pid, knot_pid (empty until started).
+# own on 127.0.0.1: the temp dir `work` and its removal with both processes on exit, `fail`
+# (shows the logs and the /metrics lines matching $failure_metrics, then exits 1), the processes
+# (started and stopped by PID), Knot on a free port, clusterdns's start and clean stop, and its
+# HTTP endpoints. The sourcing test defines `src` (the source tree) and `failure_metrics` first.
 #
-#   source knot_loopback.sh
+#   failure_metrics='^clusterdns_cache_'; source knot_loopback.sh
 #   start_knot "$src/tests/e2e/cache/cache.test.zone" "$src/tests/e2e/cache/knot.conf.in" cache.test
 #   "$clusterdns" --listen=127.0.0.1:0 --http-addr=127.0.0.1:0 ... 2>"$work/clusterdns.log" &
 #   cdns_pid=$!; wait_for_clusterdns "what was started"   # sets dns_port, http_port
 #   metric 'clusterdns_cache_hits_total{path="listen"}'; stop_clusterdns
+
+work=$(mktemp -d)
+knot_pid="" cdns_pid="" http_port=""
+cleanup() {
+  stop_pid "$cdns_pid"
+  stop_pid "$knot_pid"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+  echo "FAIL: $*"
+  echo "--- clusterdns log"; tail -30 "$work/clusterdns.log" 2>/dev/null || true
+  echo "--- knot log"; tail -15 "$work/knot.log" 2>/dev/null || true
+  echo "--- metrics"
+  [ -z "$http_port" ] || curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics" |
+    grep -E "$failure_metrics" || true
+  exit 1
+}
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 stop_pid() {  # PID: TERM (after CONT: it may be stopped), KILL if it does not go within 3 s
   local pid=$1
