@@ -9,7 +9,7 @@
 # >= 10 Mpps per worker core, <= 4x the floor.
 # Not a test: run it by hand, on a quiet machine, and copy the figures into README.md.
 #   scripts/bench-dataplane.sh [--runs=5] [worker_bench flags: --seconds=5 --in-flight=4096
-#                               --fwd-mode=macswap|io --lcores=0,1 ...]
+#                               --fwd-mode=macswap|io --lcores=0,1 --nic-offloads ...]
 # CDNS_BUILD_DIR=dir: run dir/bench/worker_bench as it is, without scripts/setup.sh (a build
 # tree of your own; the default is build/, built by setup.sh first).
 # Safety: the EAL runs with --no-pci --no-huge, --no-shconf and a --file-prefix unique to the

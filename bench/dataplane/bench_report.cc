@@ -56,10 +56,13 @@ std::string FormatReport(const BenchReport& r) {
   absl::StrAppendFormat(
       &out,
       "setup: %zu Services, %zu queries (%.1f%% NOERROR, %.1f%% NXDOMAIN expected), %u mbufs in "
-      "flight, %.1f s after %.1f s warm-up, TSC %.2f GHz, generator lcore %u, worker lcore %u\n",
+      "flight, %.1f s after %.1f s warm-up, TSC %.2f GHz, generator lcore %u, worker lcore %u; "
+      "checksums %s\n",
       r.services, r.queries, 100.0 * Per(r.expected_noerror, r.queries),
       100.0 * Per(r.expected_nxdomain, r.queries), r.in_flight, r.seconds, r.warmup,
-      r.tsc_hz / 1e9, r.generator_lcore, r.worker_lcore);
+      r.tsc_hz / 1e9, r.generator_lcore, r.worker_lcore,
+      r.nic_offloads ? "as on a NIC with offloads (the generator verifies and completes them)"
+                     : "in software on the worker (net_ring offers no offloads)");
   absl::StrAppend(&out, "worker: ", Phase(r.worker, "query", "queries"), "\n");
   absl::StrAppendFormat(&out, "fwd floor (%s): %s\n",
                         r.macswap ? "testpmd macswap: MACs swapped" : "testpmd io: untouched",

@@ -48,6 +48,7 @@ struct BenchReport {
   double seconds = 0;
   double warmup = 0;
   bool macswap = false;
+  bool nic_offloads = false;  // checksums as a NIC with offloads would do them (generator.h)
   unsigned generator_lcore = 0;
   unsigned worker_lcore = 0;
   double tsc_hz = 0;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/packet/checksum.h"
 
 namespace clusterdns::bench {
 namespace {
@@ -19,11 +20,33 @@ namespace {
 // The worker's burst (dataplane/worker.h kBurstSize): the generator receives and sends as much.
 constexpr uint16_t kGeneratorBurst = 32;
 
+constexpr size_t kUdpOffset = 14 + 20;  // the templates: Ethernet, IPv4 without options
+constexpr size_t kUdpChecksumOffset = kUdpOffset + 6;
+
+// What a NIC's UDP checksum offload does on transmit: the checksum field holds the pseudo-header
+// sum; the NIC sums the whole datagram over it and writes the complement. False when the frame
+// is too short to hold the datagram its UDP length says.
+bool CompleteUdpChecksum(uint8_t* frame, size_t len) {
+  if (len < kUdpOffset + 8) return false;
+  uint8_t* udp = frame + kUdpOffset;
+  const size_t udp_len = static_cast<size_t>(udp[4]) << 8 | udp[5];
+  if (udp_len < 8 || udp_len > len - kUdpOffset) return false;
+  const uint16_t checksum = dataplane::UdpChecksumFromSum(dataplane::OnesSum(udp, udp_len));
+  frame[kUdpChecksumOffset] = static_cast<uint8_t>(checksum >> 8);
+  frame[kUdpChecksumOffset + 1] = static_cast<uint8_t>(checksum);
+  return true;
+}
+
 }  // namespace
 
 Generator::Generator(uint16_t port, rte_mempool* pool, const QueryFrames& frames,
-                     const records::AnswerTable& table, uint64_t deep_every)
-    : port_(port), pool_(pool), frames_(frames), table_(table), deep_mask_(deep_every - 1) {}
+                     const records::AnswerTable& table, uint64_t deep_every, bool nic_offloads)
+    : port_(port),
+      pool_(pool),
+      frames_(frames),
+      table_(table),
+      deep_mask_(deep_every - 1),
+      nic_offloads_(nic_offloads) {}
 
 void Generator::Fail(std::string what) {
   if (counts_.failures++ == 0) counts_.first_failure = std::move(what);
@@ -37,7 +60,8 @@ void Generator::Fill(rte_mbuf* m) {
   rte_memcpy(rte_pktmbuf_mtod(m, void*), frames_.frame(i), len);
   m->data_len = len;
   m->pkt_len = len;
-  m->ol_flags = 0;
+  // A NIC that verified both checksums on receive says so; net_ring says nothing.
+  m->ol_flags = nic_offloads_ ? RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 }
 
 void Generator::SendAll(rte_mbuf** mbufs, uint16_t n) {
@@ -75,9 +99,13 @@ uint16_t Generator::PollOnce(ReturnMode mode) {
     if (mode == ReturnMode::kReply) {
       if (unlikely(CheapCheck(frames_, data, len) < 0)) {
         Fail(absl::StrCat("reply failed the QR/ID/rcode check (", len, " bytes)"));
+      } else if (unlikely(nic_offloads_ && !(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM))) {
+        Fail("reply does not ask for the UDP checksum offload");
       } else if (unlikely(deep)) {
         ++counts_.deep_checked;
-        if (std::string error = DeepCheck(frames_, table_, data, len); !error.empty()) {
+        if (nic_offloads_ && !CompleteUdpChecksum(rte_pktmbuf_mtod(m, uint8_t*), len)) {
+          Fail(absl::StrCat("reply of ", len, " bytes holds no whole UDP datagram"));
+        } else if (std::string error = DeepCheck(frames_, table_, data, len); !error.empty()) {
           Fail(std::move(error));
         }
       }

@@ -12,6 +12,11 @@
 //                           the generator costs as little as it can while it measures the floor).
 //                           Flush(kReply) after the worker phase turns its replies back into
 //                           queries first.
+// With `nic_offloads` the generator also plays the part of a NIC with checksum offloads, which
+// net_ring is not: each query leaves marked RTE_MBUF_F_RX_IP_CKSUM_GOOD | RX_L4_CKSUM_GOOD (as a
+// NIC that verified the checksums marks it), every reply must come back asking for
+// RTE_MBUF_F_TX_UDP_CKSUM, and before DeepCheck the generator completes the UDP checksum from the
+// pseudo-header sum the worker left in it (as the NIC would on the wire).
 // No allocation in steady state: Prime() takes the mbufs once, Reclaim() returns them.
 //
 // Threads: one lcore (the main one) calls everything; not thread-safe. counts() may be read by
@@ -52,7 +57,7 @@ class Generator {
  public:
   // `deep_every`: a power of two.
   Generator(uint16_t port, rte_mempool* pool, const QueryFrames& frames,
-            const records::AnswerTable& table, uint64_t deep_every);
+            const records::AnswerTable& table, uint64_t deep_every, bool nic_offloads);
 
   // Takes `in_flight` mbufs from the pool, writes the next queries into them and sends them.
   absl::Status Prime(unsigned in_flight);
@@ -83,6 +88,7 @@ class Generator {
   const QueryFrames& frames_;
   const records::AnswerTable& table_;
   uint64_t deep_mask_;
+  bool nic_offloads_;
   size_t next_ = 0;  // next query template
   unsigned in_flight_ = 0;
   GeneratorCounts counts_;
