@@ -155,6 +155,7 @@ const char* CacheEvictionName(CacheEviction eviction) {
     case CacheEviction::kCapacity: return "capacity";
     case CacheEviction::kExpired: return "expired";
     case CacheEviction::kReplaced: return "replaced";
+    case CacheEviction::kBucketFull: return "bucket_full";
     case CacheEviction::kCount: break;
   }
   return "unknown";
@@ -307,6 +308,8 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
   // Link it: in place of an entry for the same question, else at the head of its bucket.
   std::atomic<const CachedAnswer*>* link = &buckets_[e->hash & mask_];
   CachedAnswer* old = nullptr;
+  CachedAnswer* last = nullptr;  // the bucket's oldest answer: new ones go in at the head
+  size_t chain = 0;
   for (const CachedAnswer* c = link->load(std::memory_order_relaxed); c != nullptr;
        link = &const_cast<CachedAnswer*>(c)->next, c = link->load(std::memory_order_relaxed)) {
     if (c->hash == e->hash && c->qtype == qtype && c->key_len == key_len &&
@@ -314,7 +317,10 @@ CacheSkip AnswerCache::Offer(std::span<const uint8_t> answer, uint32_t now) {
       old = const_cast<CachedAnswer*>(c);
       break;
     }
+    last = const_cast<CachedAnswer*>(c);
+    ++chain;
   }
+  if (old == nullptr && chain >= kMaxChain) Unlink(last, CacheEviction::kBucketFull);
   if (old != nullptr) {
     e->next.store(old->next.load(std::memory_order_relaxed), std::memory_order_relaxed);
     link->store(e, std::memory_order_release);  // readers see e whole, or old

@@ -63,7 +63,10 @@ enum class CacheSkip : uint8_t {
 };
 const char* CacheSkipName(CacheSkip skip);
 
-enum class CacheEviction : uint8_t { kCapacity, kExpired, kReplaced, kCount };
+// kBucketFull: the oldest answer of a bucket that already held kMaxChain (AnswerCache), so that
+// names made to share a bucket (the name hash is not keyed: a client can search for such names
+// and make the upstream answer them) cannot lengthen every lookup of that bucket.
+enum class CacheEviction : uint8_t { kCapacity, kExpired, kReplaced, kBucketFull, kCount };
 const char* CacheEvictionName(CacheEviction eviction);
 
 // One stored answer: this header, then the folded name (zero-padded by 8), the offsets of the
@@ -106,6 +109,10 @@ struct CacheStats {
 
 class AnswerCache {
  public:
+  // The most answers one bucket holds. At a load factor of at most 1, a bucket of a hash that
+  // spreads its names holds 8 or more about once in 10^5 buckets.
+  static constexpr size_t kMaxChain = 8;
+
   AnswerCache(AnswerCacheOptions options, GracePeriod* grace);
   ~AnswerCache();  // frees everything: no reader may run
   AnswerCache(const AnswerCache&) = delete;

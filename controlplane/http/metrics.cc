@@ -483,7 +483,8 @@ std::string Metrics::Render() const {
     MetricFamily evictions =
         Family("clusterdns_cache_evictions_total",
                "Cached answers removed, by reason (capacity: the bounds; expired: found expired "
-               "by the eviction hand; replaced: a newer answer for the same question)",
+               "by the eviction hand; replaced: a newer answer for the same question; "
+               "bucket_full: the oldest of a hash bucket's 8 answers, for a new one)",
                MetricType::Counter);
     for (size_t i = 0; i < static_cast<size_t>(records::CacheEviction::kCount); ++i) {
       AddCounter(evictions,

@@ -385,6 +385,57 @@ TEST_F(AnswerCacheTest, CapacityEvictionKeepsHotNames) {
   EXPECT_FALSE(AskCache(cache, HostName(5), records::kTypeA, kNow).result.cached);
 }
 
+// The bucket of `name` for qtype A in a cache of `buckets` buckets (a power of two), as the
+// cache computes it.
+size_t BucketOf(const std::string& name, size_t buckets) {
+  const records::NameKey key(*records::FoldedWireFromText(name));
+  return records::CacheHash(key.hash, records::kTypeA) & (buckets - 1);
+}
+
+TEST_F(AnswerCacheTest, NamesMadeToShareABucketCannotLengthenIt) {
+  // A client can search for names that share a bucket (the name hash is not keyed) and have the
+  // upstream answer them: 40 such names, found by trying names until they land in host-0's.
+  AnswerCacheOptions options;
+  options.max_entries = 1024;  // 1024 buckets
+  AnswerCache cache(options, &grace_);
+  const size_t target = BucketOf(HostName(0), 1024);
+  std::vector<int> flood;
+  for (int i = 0; flood.size() < 40; ++i) {
+    ASSERT_LT(i, 1 << 22) << "no 40 names of one bucket";
+    if (BucketOf(HostName(i), 1024) == target) flood.push_back(i);
+  }
+  for (int i : flood) ASSERT_EQ(cache.Offer(HostAnswer(i).span(), kNow), CacheSkip::kNone);
+  // The bucket keeps its newest kMaxChain answers; the older ones went as they came.
+  const size_t kept = AnswerCache::kMaxChain;
+  EXPECT_EQ(cache.entries(), kept);
+  EXPECT_EQ(
+      cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kBucketFull)].load(),
+      flood.size() - kept);
+  for (size_t k = 0; k < flood.size(); ++k) {
+    EXPECT_EQ(AskCache(cache, HostName(flood[k]), records::kTypeA, kNow).result.cached,
+              k >= flood.size() - kept)
+        << HostName(flood[k]);
+  }
+  // A fresh answer for a name still held replaces it in place: nothing else goes.
+  ASSERT_EQ(cache.Offer(HostAnswer(flood.back(), 60).span(), kNow), CacheSkip::kNone);
+  EXPECT_EQ(cache.entries(), kept);
+  EXPECT_EQ(cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kReplaced)].load(),
+            1u);
+}
+
+TEST_F(AnswerCacheTest, OrdinaryNamesFillTheCacheWithoutBucketEvictions) {
+  AnswerCacheOptions options;
+  options.max_entries = 1024;
+  AnswerCache cache(options, &grace_);
+  for (int i = 0; i < 1024; ++i) {
+    ASSERT_EQ(cache.Offer(HostAnswer(i).span(), kNow), CacheSkip::kNone);
+  }
+  EXPECT_EQ(cache.entries(), 1024u);
+  EXPECT_EQ(
+      cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kBucketFull)].load(),
+      0u);
+}
+
 TEST_F(AnswerCacheTest, ExpiredEntriesGoFirst) {
   AnswerCacheOptions options;
   options.max_entries = 3;

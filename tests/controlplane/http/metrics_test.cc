@@ -217,6 +217,8 @@ TEST(Metrics, AnswerCacheFamiliesOnlyWithACache) {
   EXPECT_GT(cache.bytes(), answer.size());
   EXPECT_THAT(text.Value("clusterdns_cache_inserts_total", {}), Optional(1.0));
   EXPECT_THAT(text.Value("clusterdns_cache_evictions_total", {{"reason", "capacity"}}), Optional(0.0));
+  EXPECT_THAT(text.Value("clusterdns_cache_evictions_total", {{"reason", "bucket_full"}}),
+              Optional(0.0));
   EXPECT_THAT(text.Value("clusterdns_cache_not_stored_total", {{"reason", "uncacheable"}}),
               Optional(1.0));
   metrics.SetAnswerCache(nullptr);
