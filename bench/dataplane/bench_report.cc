@@ -1,4 +1,5 @@
-// BenchReport: the harness's arithmetic and its printed lines (bench_report.h).
+// BenchReport: the harness's arithmetic and its printed lines (bench_report.h). No DPDK here: the
+// EAL (--no-pci, net_ring ports only) is worker_bench.cc's.
 #include "bench/dataplane/bench_report.h"
 
 #include "absl/strings/str_cat.h"

@@ -1,5 +1,7 @@
 // Generator: the harness's side of the ring pair (generator.h). Runs on the main lcore; its cost
-// per frame is one receive, one check of a few bytes, one template copy and one send.
+// per frame is one receive, one check of a few bytes, one template copy and one send. It starts
+// no EAL and probes no device: its port is worker_bench's net_ring ethdev, under an EAL started
+// with --no-pci.
 #include "bench/dataplane/generator.h"
 
 #include <rte_branch_prediction.h>
@@ -12,6 +14,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "dataplane/packet/byte_order.h"
 #include "dataplane/packet/checksum.h"
 
 namespace clusterdns::bench {
@@ -21,7 +24,6 @@ namespace {
 constexpr uint16_t kGeneratorBurst = 32;
 
 constexpr size_t kUdpOffset = 14 + 20;  // the templates: Ethernet, IPv4 without options
-constexpr size_t kUdpChecksumOffset = kUdpOffset + 6;
 
 // What a NIC's UDP checksum offload does on transmit: the checksum field holds the pseudo-header
 // sum; the NIC sums the whole datagram over it and writes the complement. False when the frame
@@ -29,11 +31,9 @@ constexpr size_t kUdpChecksumOffset = kUdpOffset + 6;
 bool CompleteUdpChecksum(uint8_t* frame, size_t len) {
   if (len < kUdpOffset + 8) return false;
   uint8_t* udp = frame + kUdpOffset;
-  const size_t udp_len = static_cast<size_t>(udp[4]) << 8 | udp[5];
+  const size_t udp_len = dataplane::LoadBe16(udp + 4);
   if (udp_len < 8 || udp_len > len - kUdpOffset) return false;
-  const uint16_t checksum = dataplane::UdpChecksumFromSum(dataplane::OnesSum(udp, udp_len));
-  frame[kUdpChecksumOffset] = static_cast<uint8_t>(checksum >> 8);
-  frame[kUdpChecksumOffset + 1] = static_cast<uint8_t>(checksum);
+  dataplane::StoreBe16(udp + 6, dataplane::UdpChecksumFromSum(dataplane::OnesSum(udp, udp_len)));
   return true;
 }
 

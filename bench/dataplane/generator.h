@@ -18,6 +18,8 @@
 // RTE_MBUF_F_TX_UDP_CKSUM, and before DeepCheck the generator completes the UDP checksum from the
 // pseudo-header sum the worker left in it (as the NIC would on the wire).
 // No allocation in steady state: Prime() takes the mbufs once, Reclaim() returns them.
+// It starts no EAL and probes no device: the port is one of worker_bench's two net_ring ethdevs
+// (ring_pair.h), under the EAL that worker_bench starts with --no-pci and --no-huge.
 //
 // Threads: one lcore (the main one) calls everything; not thread-safe. counts() may be read by
 // that lcore only. The frames and the table must outlive the Generator.

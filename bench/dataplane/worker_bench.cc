@@ -51,7 +51,6 @@
 #include "dataplane/worker.h"
 #include "dataplane/worker_stats.h"
 #include "records/status_macros.h"
-#include "records/table_builder.h"
 #include "records/table_publisher.h"
 
 namespace clusterdns::bench {
@@ -167,13 +166,7 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
   // The table and the grace period first, on every CPU (the EAL pins the main thread to its
   // lcore): the records benchmark's cluster, compiled as respond_bench compiles it.
   const SyntheticCluster cluster = MakeCluster(flags.services);
-  records::ZoneConfig zone;
-  zone.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
-  CDNS_ASSIGN_OR_RETURN(std::unique_ptr<records::TableBuilder> builder,
-                        records::TableBuilder::Create(zone));
-  for (const auto& s : cluster.services) builder->UpsertService(s);
-  for (const auto& s : cluster.slices) builder->UpsertSlice(s);
-  const std::shared_ptr<const records::AnswerTable> table = builder->Build();
+  const std::shared_ptr<const records::AnswerTable> table = LoadedBuilder(cluster)->Build();
   CDNS_ASSIGN_OR_RETURN(std::unique_ptr<dataplane::QsbrGracePeriod> grace,
                         dataplane::QsbrGracePeriod::Create(1));
   records::TablePublisher publisher(grace.get());  // outlives the worker (declared before it)

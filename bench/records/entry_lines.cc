@@ -19,7 +19,6 @@
 #include "bench/records/synthetic_cluster.h"
 #include "records/answer_table.h"
 #include "records/name_hash.h"
-#include "records/table_builder.h"
 #include "tests/support/dns_query_builder.h"
 
 namespace clusterdns::bench {
@@ -46,12 +45,7 @@ size_t HotBytes(const uint8_t* entry, uint16_t qtype) {
 
 int Run(size_t services, size_t queries) {
   const SyntheticCluster cluster = MakeCluster(services);
-  records::ZoneConfig config;
-  config.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
-  auto builder = std::move(*records::TableBuilder::Create(config));
-  for (const auto& s : cluster.services) builder->UpsertService(s);
-  for (const auto& s : cluster.slices) builder->UpsertSlice(s);
-  const auto table = builder->Build();
+  const auto table = LoadedBuilder(cluster)->Build();
 
   std::map<uint16_t, std::map<size_t, size_t>> lines_by_type;  // qtype → lines → hits
   size_t hits = 0;

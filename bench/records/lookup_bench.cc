@@ -13,7 +13,6 @@
 #include "absl/strings/string_view.h"
 #include "bench/records/synthetic_cluster.h"
 #include "records/answer_table.h"
-#include "records/table_builder.h"
 #include "records/wire_name.h"
 
 namespace clusterdns::bench {
@@ -28,13 +27,8 @@ struct LookupFixture {
 LookupFixture& Fixture() {
   static LookupFixture* f = [] {
     auto* fx = new LookupFixture;
-    records::ZoneConfig config;
-    config.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
-    auto builder = std::move(*records::TableBuilder::Create(config));
     const SyntheticCluster cluster = MakeCluster(100000);
-    for (const auto& s : cluster.services) builder->UpsertService(s);
-    for (const auto& s : cluster.slices) builder->UpsertSlice(s);
-    fx->table = builder->Build();
+    fx->table = LoadedBuilder(cluster)->Build();
     fx->swiss.reserve(fx->table->name_count());
     records::ForEachEntry(*fx->table, [&](records::EntryView e) {
       std::string_view key = e.key();

@@ -24,22 +24,9 @@ namespace {
 constexpr size_t kServices = 100000;
 constexpr size_t kQueries = 1 << 16;
 
-records::ZoneConfig BenchConfig() {
-  records::ZoneConfig config;
-  config.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
-  return config;
-}
-
 const SyntheticCluster& Cluster() {
   static const SyntheticCluster* cluster = new SyntheticCluster(MakeCluster(kServices));
   return *cluster;
-}
-
-std::unique_ptr<records::TableBuilder> LoadedBuilder() {
-  auto builder = std::move(*records::TableBuilder::Create(BenchConfig()));
-  for (const auto& s : Cluster().services) builder->UpsertService(s);
-  for (const auto& s : Cluster().slices) builder->UpsertSlice(s);
-  return builder;
 }
 
 struct Fixture {
@@ -63,10 +50,7 @@ Fixture* MakeFixture(const SyntheticCluster& cluster, std::unique_ptr<records::T
 Fixture& SmallTable() {
   static Fixture* f = [] {
     static const SyntheticCluster* cluster = new SyntheticCluster(MakeCluster(1000));
-    auto builder = std::move(*records::TableBuilder::Create(BenchConfig()));
-    for (const auto& s : cluster->services) builder->UpsertService(s);
-    for (const auto& s : cluster->slices) builder->UpsertSlice(s);
-    return MakeFixture(*cluster, std::move(builder));
+    return MakeFixture(*cluster, LoadedBuilder(*cluster));
   }();
   return *f;
 }
@@ -74,7 +58,7 @@ Fixture& SmallTable() {
 Fixture& Shared() {
   static Fixture* f = [] {
     auto* fx = new Fixture;
-    fx->builder = LoadedBuilder();
+    fx->builder = LoadedBuilder(Cluster());
     fx->table = fx->builder->Build();
     for (const auto& q : MakeQueryMix(Cluster(), kQueries)) {
       testing::QueryOptions options;
@@ -90,7 +74,7 @@ void BM_TableBuilderFullBuild(benchmark::State& state) {
   size_t bytes = 0;
   for (auto _ : state) {
     state.PauseTiming();  // loading the objects is the source's work, not the compiler's
-    auto builder = LoadedBuilder();
+    auto builder = LoadedBuilder(Cluster());
     state.ResumeTiming();
     auto table = builder->Build();
     bytes = table->bytes();

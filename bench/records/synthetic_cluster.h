@@ -1,16 +1,20 @@
 // A synthetic cluster for benchmarks: N Services spread over namespaces, ClusterIP with 1–3
 // named ports each, every tenth one headless with 5 ready endpoints in one EndpointSlice; and a
 // query mix of existing names and search-path expansions that end in NXDOMAIN, in random order.
-// Seeded: the same arguments give the same cluster and queries.
+// Seeded: the same arguments give the same cluster and queries. LoadedBuilder compiles a cluster
+// as every benchmark does (cluster.local, Service CIDR 10.96.0.0/12).
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "records/model.h"
+#include "records/table_builder.h"
+#include "records/zone_config.h"
 
 namespace clusterdns::bench {
 
@@ -96,6 +100,17 @@ inline std::vector<SyntheticQuery> MakeQueryMix(const SyntheticCluster& c, size_
   }
   std::shuffle(out.begin(), out.end(), rng);
   return out;
+}
+
+// A TableBuilder holding every Service and slice of `cluster`, in the benchmarks' zone
+// (cluster.local, Service CIDR 10.96.0.0/12). Build() it for the table.
+inline std::unique_ptr<records::TableBuilder> LoadedBuilder(const SyntheticCluster& cluster) {
+  records::ZoneConfig config;
+  config.service_cidrs = {*records::IpPrefix::Parse("10.96.0.0/12")};
+  auto builder = std::move(*records::TableBuilder::Create(config));
+  for (const auto& s : cluster.services) builder->UpsertService(s);
+  for (const auto& s : cluster.slices) builder->UpsertSlice(s);
+  return builder;
 }
 
 }  // namespace clusterdns::bench
