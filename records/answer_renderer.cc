@@ -140,10 +140,7 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   thread_local std::string bodies;
   entries.clear();
   bodies.clear();
-  const size_t types_offset = TypesOffset(key.size());
   // ANY is answered by respond() with the first RRset (RFC 8482 4.2): no entry of its own.
-  const size_t ntypes = types.size();
-  const size_t bodies_offset = types_offset + ntypes * sizeof(TypeEntry);
   thread_local BodyWriter w;
   for (uint16_t type : types) {
     w.Reset(key, compressible);
@@ -159,17 +156,15 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
     std::string_view body = w.body();
     TypeEntry t{};
     t.qtype = type;
+    t.body_len = static_cast<uint16_t>(body.size());
     t.ancount = an;
     t.arcount = ar;
-    t.body_len = static_cast<uint16_t>(body.size());
-    t.body_offset = static_cast<uint32_t>(bodies_offset + bodies.size());
     entries.push_back(t);
     bodies.append(body);
   }
   header.ntypes = static_cast<uint8_t>(entries.size());
   arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
   arena->append(key);
-  arena->resize(offset + types_offset, '\0');
   arena->append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
   arena->append(bodies);
   return offset;

@@ -467,18 +467,22 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
     const bool cname = (header->flags & kEntryFlagCname) != 0;
     // ANY takes the first RRset (RFC 8482 4.2): the loop's last chance below.
     const bool any = pq.qtype == kTypeAny;
+    const uint8_t* body = types + header->ntypes * sizeof(TypeEntry);  // bodies back to back
     for (uint8_t i = 0; i < header->ntypes; ++i) {
       TypeEntry t;
       std::memcpy(&t, types + i * sizeof(TypeEntry), sizeof(t));
-      if (t.qtype != pq.qtype && !cname && !(any && i == 0)) continue;
+      if (t.qtype != pq.qtype && !cname && !(any && i == 0)) {
+        body += t.body_len;
+        continue;
+      }
       const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
       if (RoundUp32(t.body_len) <= room) {
-        CopyChunks(buf + pq.question_end, entry + t.body_offset, t.body_len);  // arena is padded
+        CopyChunks(buf + pq.question_end, body, t.body_len);  // the arena is padded
       } else if (t.body_len <= room) {
-        std::memcpy(buf + pq.question_end, entry + t.body_offset, t.body_len);
+        std::memcpy(buf + pq.question_end, body, t.body_len);
       }
-      return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, t.nscount,
-                    t.arcount, t.body_len);
+      return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, 0, t.arcount,
+                    t.body_len);
     }
     return Negative(table, pq, buf, buf_cap, options, zone, kRcodeNoError);
   }

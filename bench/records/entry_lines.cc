@@ -29,18 +29,15 @@ constexpr size_t kLine = 64;
 // Bytes of `entry` that an answer to `qtype` reads: header, key, type table and that type's
 // body (or the type table alone when the name has no such type: the SOA comes from the zone).
 size_t HotBytes(const uint8_t* entry, uint16_t qtype) {
-  const auto* header = reinterpret_cast<const records::EntryHeader*>(entry);
-  const size_t types_at = records::TypesOffset(header->key_len);
-  size_t end = types_at + sizeof(records::TypeEntry) * header->ntypes;
-  for (size_t i = 0; i < header->ntypes; ++i) {
-    records::TypeEntry t;
-    std::memcpy(&t, entry + types_at + i * sizeof(t), sizeof(t));
-    if (t.qtype == qtype || (header->flags & records::kEntryFlagCname) != 0) {
-      end = std::max<size_t>(end, size_t{t.body_offset} + t.body_len);
-      break;
+  const records::EntryView view{entry};
+  const size_t ntypes = view.header()->ntypes;
+  for (size_t i = 0; i < ntypes; ++i) {
+    const records::TypeEntry t = view.type(i);
+    if (t.qtype == qtype || (view.header()->flags & records::kEntryFlagCname) != 0) {
+      return view.body_offset(i) + t.body_len;
     }
   }
-  return end;
+  return view.body_offset(0);  // the end of the type table
 }
 
 int Run(size_t services, size_t queries) {

@@ -71,8 +71,7 @@ std::shared_ptr<const records::AnswerTable> Rebuilt(const records::AnswerTable& 
   std::string copy(reinterpret_cast<const char*>(own.base), records::EntrySize(own.base));
   copy[sizeof(records::EntryHeader) + 1] = 'x';  // first letter of "redis-master"
   for (size_t t = 0; t < own.header()->ntypes; ++t) {
-    const records::TypeEntry type = own.type(t);
-    copy[type.body_offset + type.body_len - 1] ^= 0x5a;
+    copy[own.body_offset(t) + own.type(t).body_len - 1] ^= 0x5a;
   }
   while (arena.size() % 8 != 0) arena.push_back('\0');
   const uint32_t twin_offset = static_cast<uint32_t>(arena.size());
