@@ -95,7 +95,9 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
                      EntryKind kind, std::vector<const Record*>& records, std::string* arena) {
   while (arena->size() % 4 != 0) arena->push_back('\0');
   const uint32_t offset = static_cast<uint32_t>(arena->size());
-  EntryHeader header{static_cast<uint8_t>(key.size()), 0, zone_index, 0};
+  // The key is stored without the zone's apex (see answer_table.h).
+  const std::string_view stored_key = key.substr(0, key.size() - zones.zones[zone_index].apex.size());
+  EntryHeader header{static_cast<uint8_t>(stored_key.size()), 0, zone_index, 0};
   // A legacy name whose every record came from the legacy base is its svc twin's alias.
   if (kind == EntryKind::kRecords && !records.empty() &&
       std::all_of(records.begin(), records.end(), [](const Record* r) { return r->legacy; })) {
@@ -104,7 +106,7 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   if (kind == EntryKind::kAlias) header.flags |= kEntryFlagAlias;
   if (kind != EntryKind::kRecords) {
     arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
-    arena->append(key);
+    arena->append(stored_key);
     return offset;
   }
   // One Service's records arrive sorted; only names with several contributors need the sort.
@@ -131,7 +133,7 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   }
   if (types.empty()) {
     arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
-    arena->append(key);
+    arena->append(stored_key);
     return offset;
   }
   const size_t compressible = CompressibleQuestionPrefix(zones, key, zone_index);
@@ -164,7 +166,7 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   }
   header.ntypes = static_cast<uint8_t>(entries.size());
   arena->append(reinterpret_cast<const char*>(&header), sizeof(header));
-  arena->append(key);
+  arena->append(stored_key);
   arena->append(reinterpret_cast<const char*>(entries.data()), entries.size() * sizeof(TypeEntry));
   arena->append(bodies);
   return offset;

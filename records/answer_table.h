@@ -8,10 +8,12 @@
 //   ShardRef    = one word per shard: the shard block's address and its slot count
 //   shard block = slots (open addressing, linear probing; a slot is (tag << 32) | entry offset,
 //                 0 = empty), then the arena
-//   arena entry = EntryHeader, the folded name, TypeEntry[ntypes], then the bodies in the order
-//                 of the type table, back to back (a body starts where the previous one ends)
+//   arena entry = EntryHeader, the folded name's labels above its zone's apex (the apex itself
+//                 is the zone's: ZoneAnswerInfo::apex), TypeEntry[ntypes], then the bodies in
+//                 the order of the type table, back to back (each starts where the last ends)
 // An A answer reads 4 + key + 8 * ntypes + 16 bytes of its entry: at 100k Services every cache
-// line of that is a DRAM miss, so nothing is padded and nothing is stored twice.
+// line of that is a DRAM miss, so nothing is padded and nothing is stored twice (15 bytes of
+// every key in cluster.local would be the apex).
 // A body is everything after the question of a response message: answer, authority and
 // additional records, whose names are compressed against the question at offset 12. Because
 // respond() copies the client's question (same length as the folded key), a body is valid for
@@ -39,7 +41,7 @@ inline constexpr uint8_t kEntryFlagAlias = 2;  // legacy name: answer as `alias 
 // entry's bodies, whose compression pointers only reach question suffixes that the two forms share.
 
 struct EntryHeader {
-  uint8_t key_len;
+  uint8_t key_len;  // bytes of the key stored here: the name without its zone's apex
   uint8_t ntypes;
   uint8_t zone;  // index into AnswerTable::zones()
   uint8_t flags;
@@ -86,6 +88,9 @@ struct ZoneAnswerInfo {
   bool pod_records = false;
   bool legacy_names = false;
   uint32_t ttl = 0;
+  std::string_view apex_name() const {
+    return std::string_view(reinterpret_cast<const char*>(apex), apex_len);
+  }
   uint8_t soa_body[600];  // the SOA RR, with compression pointers to patch
   uint16_t soa_body_len = 0;
   uint8_t soa_pointer_count = 0;  // pointers to the apex inside soa_body (1 to 3)
@@ -134,8 +139,7 @@ class AnswerTable {
   // Hot path. `key` is a folded wire name, zero-padded to a multiple of 8; `hash` its
   // HashFoldedName. Returns the entry, or nullptr.
   const uint8_t* Find(uint64_t hash, const uint8_t* key, size_t key_len) const noexcept {
-    const ShardRef& shard = refs_[ShardIndex(hash)];
-    return FindInShard(shard, hash, key, key_len);
+    return FindInShard(refs_[ShardIndex(hash)], hash, key, key_len);
   }
   size_t ShardIndex(uint64_t hash) const noexcept {
     return shard_shift_ == 64 ? 0 : static_cast<size_t>(hash >> shard_shift_);
@@ -145,8 +149,17 @@ class AnswerTable {
     return &shard.slots()[hash & shard.mask()];
   }
   static uint32_t TagOf(uint64_t hash) noexcept { return static_cast<uint32_t>(hash >> 20); }
-  static const uint8_t* FindInShard(const ShardRef& shard, uint64_t hash, const uint8_t* key,
-                                    size_t key_len) noexcept {
+  // Whether `entry` is the entry of `key` (folded, zero-padded as for Find): its stored labels
+  // and then its zone's apex spell the key.
+  bool EntryIs(const uint8_t* entry, const uint8_t* key, size_t key_len) const noexcept {
+    const ZoneAnswerInfo& zone = zones_[entry[2]];
+    const size_t stored = entry[0];
+    return stored + zone.apex_len == key_len &&
+           NameEquals(entry + sizeof(EntryHeader), key, stored) &&
+           NameEquals(zone.apex, key + stored, zone.apex_len);
+  }
+  const uint8_t* FindInShard(const ShardRef& shard, uint64_t hash, const uint8_t* key,
+                             size_t key_len) const noexcept {
     const uint32_t tag = TagOf(hash);
     const uint64_t* slots = shard.slots();
     const uint64_t mask = shard.mask();
@@ -157,9 +170,7 @@ class AnswerTable {
       if (slot == 0) return nullptr;
       if (static_cast<uint32_t>(slot >> 32) == tag) {
         const uint8_t* entry = arena + static_cast<uint32_t>(slot);
-        if (entry[0] == key_len && NameEquals(entry + sizeof(EntryHeader), key, key_len)) {
-          return entry;
-        }
+        if (EntryIs(entry, key, key_len)) return entry;
       }
       i = (i + 1) & mask;
     }
@@ -203,8 +214,15 @@ class AnswerTable {
 struct EntryView {
   const uint8_t* base;
   const EntryHeader* header() const { return reinterpret_cast<const EntryHeader*>(base); }
-  std::string_view key() const {
+  // The stored part of the name: its labels above the zone's apex.
+  std::string_view stored_key() const {
     return std::string_view(reinterpret_cast<const char*>(base + sizeof(EntryHeader)), base[0]);
+  }
+  // The whole folded name, given the apex of the entry's zone (header()->zone).
+  std::string key(std::string_view apex) const {
+    std::string name(stored_key());
+    name.append(apex);
+    return name;
   }
   TypeEntry type(size_t i) const {
     TypeEntry t;
@@ -224,6 +242,11 @@ struct EntryView {
 inline size_t EntrySize(const uint8_t* entry) {
   const EntryView view{entry};
   return view.body_offset(view.header()->ntypes);
+}
+
+// The whole folded name of an entry of `table`.
+inline std::string EntryName(const AnswerTable& table, const EntryView& e) {
+  return e.key(table.zone(e.header()->zone).apex_name());
 }
 
 // Calls fn(EntryView) for every entry of every shard (control plane; order unspecified).

@@ -604,9 +604,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     }
     const uint8_t* entry = candidates[i];
     if (entry == kProbeUnfinished ||
-        (entry != nullptr &&
-         !(entry[0] == pq[i].key_len &&
-           NameEquals(entry + sizeof(EntryHeader), pq[i].key, pq[i].key_len)))) {
+        (entry != nullptr && !table.EntryIs(entry, pq[i].key, pq[i].key_len))) {
       entry = table.Find(pq[i].hash, pq[i].key, pq[i].key_len);
     }
     jobs[i].result = Answer(table, pq[i], entry, jobs[i].buf, jobs[i].cap, options);

@@ -462,16 +462,27 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   std::vector<uint32_t> slot_item(capacity, 0);
   const uint64_t mask = capacity - 1;
   absl::flat_hash_map<uint32_t, std::vector<uint32_t>> merged;  // slot → item indices
-  auto arena_key = [&](uint32_t offset) {
-    const uint8_t* e = reinterpret_cast<const uint8_t*>(arena.data()) + offset;
-    return std::string_view(reinterpret_cast<const char*>(e + sizeof(EntryHeader)), e[0]);
+  auto entry_at = [&](uint32_t offset) {
+    return EntryView{reinterpret_cast<const uint8_t*>(arena.data()) + offset};
+  };
+  // A name's zone is a function of the name: two entries are of the same name when their zones
+  // and stored keys are the same.
+  auto same_name = [&](uint32_t a, uint32_t b) {
+    return entry_at(a).header()->zone == entry_at(b).header()->zone &&
+           entry_at(a).stored_key() == entry_at(b).stored_key();
+  };
+  auto entry_is = [&](uint32_t offset, std::string_view name) {
+    const EntryView e = entry_at(offset);
+    const std::string& apex = zones_.zones[e.header()->zone].apex;
+    return e.stored_key().size() + apex.size() == name.size() && name.ends_with(apex) &&
+           name.starts_with(e.stored_key());
   };
   // Inserts or finds; returns the slot index and whether it was already there.
-  auto place = [&](uint64_t hash, std::string_view key, uint32_t offset, uint32_t item) {
+  auto place = [&](uint64_t hash, uint32_t offset, uint32_t item) {
     size_t i = hash & mask;
     const uint64_t tag = AnswerTable::TagOf(hash);
     while (slots[i] != 0) {
-      if ((slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(slots[i])) == key) {
+      if ((slots[i] >> 32) == tag && same_name(static_cast<uint32_t>(slots[i]), offset)) {
         return std::pair<size_t, bool>(i, true);
       }
       i = (i + 1) & mask;
@@ -482,7 +493,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   };
   for (uint32_t n = 0; n < w.items.size(); ++n) {
     const auto& item = w.items[n];
-    auto [slot, existed] = place(item.hash, arena_key(item.offset), item.offset, n);
+    auto [slot, existed] = place(item.hash, item.offset, n);
     if (existed) {
       auto& indices = merged[slot];
       if (indices.empty()) indices.push_back(slot_item[slot]);
@@ -491,7 +502,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   }
   // Names with several contributors: render again from all of them together.
   for (auto& [slot, indices] : merged) {
-    std::string key(arena_key(static_cast<uint32_t>(slots[slot])));
+    const EntryView first = entry_at(static_cast<uint32_t>(slots[slot]));
+    const std::string key = first.key(zones_.zones[first.header()->zone].apex);
     std::vector<Record> all;
     std::vector<uint32_t> ids;
     for (uint32_t index : indices) ids.push_back(w.items[index].id);
@@ -525,7 +537,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     const uint64_t tag = AnswerTable::TagOf(hash);
     bool found = false;
     while (slots[i] != 0) {
-      if ((slots[i] >> 32) == tag && arena_key(static_cast<uint32_t>(slots[i])) == name) {
+      if ((slots[i] >> 32) == tag && entry_is(static_cast<uint32_t>(slots[i]), name)) {
         found = true;
         break;
       }
@@ -687,7 +699,8 @@ std::shared_ptr<const AnswerTable> TableBuilder::Build() {
             w.items.push_back(ShardWork::Item{old_items[k].hash, offset, old_items[k].id});
           }
         } else {
-          const std::string_view key = EntryView{entry}.key();
+          const EntryView view{entry};
+          const std::string key = view.key(zones_.zones[view.header()->zone].apex);
           for (size_t k = i; k < j; ++k) {
             const uint32_t id = old_items[k].id;
             if (changed_set.contains(id)) continue;

@@ -31,7 +31,7 @@ LookupFixture& Fixture() {
     fx->table = LoadedBuilder(cluster)->Build();
     fx->swiss.reserve(fx->table->name_count());
     records::ForEachEntry(*fx->table, [&](records::EntryView e) {
-      std::string_view key = e.key();
+      const std::string key = records::EntryName(*fx->table, e);
       fx->swiss.emplace(absl::string_view(key.data(), key.size()), e.base);
     });
     for (const auto& q : MakeQueryMix(cluster, 1 << 16)) {

@@ -60,8 +60,9 @@ std::shared_ptr<const records::AnswerTable> Rebuilt(const records::AnswerTable& 
   for (size_t i = 0; i < old_slots; ++i) {
     if (ref.slots()[i] == 0) continue;
     const records::EntryView view{ref.arena() + static_cast<uint32_t>(ref.slots()[i])};
-    names.push_back({records::HashName(view.key()), static_cast<uint32_t>(ref.slots()[i])});
-    if (view.key() == wire) own_offset = static_cast<uint32_t>(ref.slots()[i]);
+    const std::string name = records::EntryName(table, view);
+    names.push_back({records::HashName(name), static_cast<uint32_t>(ref.slots()[i])});
+    if (name == wire) own_offset = static_cast<uint32_t>(ref.slots()[i]);
   }
   EXPECT_NE(names.size(), 0u);
 

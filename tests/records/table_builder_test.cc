@@ -494,6 +494,11 @@ TEST(AnswerTable, SameTagDifferentNameIsAMiss) {
   EXPECT_EQ(table->Find(present.hash, other.bytes, other.len), nullptr);
   // Same hash, shorter key.
   EXPECT_EQ(table->Find(present.hash, present.bytes, present.len - 1), nullptr);
+  // Same hash and the same labels above the zone, one byte of the apex changed ("locax"): the
+  // entry stores only "svc-1.ns.svc", so the apex must be compared with the zone's.
+  records::NameKey other_apex = present;
+  other_apex.bytes[other_apex.len - 2] = 'x';
+  EXPECT_EQ(table->Find(present.hash, other_apex.bytes, other_apex.len), nullptr);
 }
 
 }  // namespace
