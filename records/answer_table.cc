@@ -46,7 +46,8 @@ std::shared_ptr<const Shard> Shard::Make(const std::vector<uint64_t>& slots,
   shard->arena_size_ = arena.size();
   shard->names_ = names;
   const size_t words = slots.size() + (arena.size() + 7) / 8;
-  shard->block_.reset(new uint64_t[words]);
+  shard->block_.reset(static_cast<uint64_t*>(
+      ::operator new[](words * sizeof(uint64_t), std::align_val_t{64})));
   std::memcpy(shard->block_.get(), slots.data(), slots.size() * sizeof(uint64_t));
   std::memcpy(shard->block_.get() + slots.size(), arena.data(), arena.size());
   return shard;

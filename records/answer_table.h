@@ -13,7 +13,8 @@
 //                 the order of the type table, back to back (each starts where the last ends)
 // An A answer reads 4 + key + 8 * ntypes + 16 bytes of its entry: at 100k Services every cache
 // line of that is a DRAM miss, so nothing is padded and nothing is stored twice (15 bytes of
-// every key in cluster.local would be the apex).
+// every key in cluster.local would be the apex), and arena_packer.h places the entries so that
+// those bytes do not cross a line boundary when they fit in one line.
 // A body is everything after the question of a response message: answer, authority and
 // additional records, whose names are compressed against the question at offset 12. Because
 // respond() copies the client's question (same length as the folded key), a body is valid for
@@ -24,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -117,7 +119,9 @@ static_assert(sizeof(ShardRef) == 8);
 // TableBuilder; immutable and shared by every table that did not rebuild it.
 class Shard {
  public:
-  // Copies `slots` (size a power of two) and `arena` into one block.
+  // Copies `slots` (size a power of two) and `arena` into one block that starts on a cache
+  // line, so that the arena does too when there is a line of slots or more (the packing of
+  // arena_packer.h counts lines from the arena's start).
   static std::shared_ptr<const Shard> Make(const std::vector<uint64_t>& slots,
                                            std::string_view arena, uint32_t names);
   ShardRef ref() const;
@@ -125,7 +129,10 @@ class Shard {
   size_t bytes() const { return capacity_ * sizeof(uint64_t) + arena_size_; }
 
  private:
-  std::unique_ptr<uint64_t[]> block_;
+  struct AlignedDelete {
+    void operator()(uint64_t* p) const { ::operator delete[](p, std::align_val_t{64}); }
+  };
+  std::unique_ptr<uint64_t[], AlignedDelete> block_;
   size_t capacity_ = 0;
   size_t arena_size_ = 0;
   uint32_t names_ = 0;

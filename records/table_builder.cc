@@ -21,6 +21,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "records/answer_renderer.h"
+#include "records/arena_packer.h"
 #include "records/compiler.h"
 #include "records/name_hash.h"
 #include "records/packed_slice.h"
@@ -37,6 +38,7 @@ constexpr int kMaxShardBits = 16;
 // Slots per name: load factor ≤ 0.7 keeps linear-probe chains short.
 constexpr size_t kSlotNumerator = 10;
 constexpr size_t kSlotDenominator = 7;
+constexpr size_t kMinSlots = kCacheLine / sizeof(uint64_t);
 // An arena starts with this many zero bytes: entry offset 0 would read as an empty slot.
 constexpr size_t kArenaHeadPadding = 4;
 // A full build uses a thread per this many Services, up to kMaxBuildThreads.
@@ -457,7 +459,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   std::string arena = std::move(w.arena);
   if (arena.empty()) arena.assign(kArenaHeadPadding, '\0');
   const size_t names = w.items.size() + parents_[s].size();
-  size_t capacity = std::bit_ceil(std::max<size_t>(1, names * kSlotNumerator / kSlotDenominator + 1));
+  // At least a cache line of slots: the arena that follows them then starts on a line.
+  size_t capacity = std::bit_ceil(std::max<size_t>(kMinSlots, names * kSlotNumerator / kSlotDenominator + 1));
   std::vector<uint64_t> slots(capacity, 0);
   std::vector<uint32_t> slot_item(capacity, 0);
   const uint64_t mask = capacity - 1;
@@ -551,6 +554,22 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     ++distinct;
   }
   const uint32_t names_in_shard = static_cast<uint32_t>(distinct);
+  // The entries laid out anew with their hot bytes within a cache line (arena_packer.h); the
+  // renderings that merges superseded are left behind.
+  std::vector<uint32_t> entries;
+  entries.reserve(distinct);
+  for (uint64_t v : slots) {
+    if (v != 0) entries.push_back(static_cast<uint32_t>(v));
+  }
+  std::vector<uint32_t> moved;
+  arena = PackArena(arena, entries, kArenaHeadPadding, &moved);
+  absl::flat_hash_map<uint32_t, uint32_t> new_offset;
+  new_offset.reserve(entries.size());
+  for (size_t k = 0; k < entries.size(); ++k) new_offset.emplace(entries[k], moved[k]);
+  for (uint64_t& v : slots) {
+    if (v != 0) v = (v & 0xffffffff00000000ULL) | new_offset.at(static_cast<uint32_t>(v));
+  }
+  for (ShardWork::Item& item : w.items) item.offset = new_offset.at(item.offset);
   // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
   arena.append(kArenaTailPadding, '\0');
   w.slots = std::move(slots);
