@@ -6,8 +6,8 @@
 // Layout (all of it read-only once built):
 //   shard index = top `shard_bits` bits of HashFoldedName(name)
 //   ShardRef    = one word per shard: the shard block's address and its slot count
-//   shard block = slots (open addressing, linear probing; a slot is (tag << 32) | entry offset,
-//                 0 = empty), then the arena
+//   shard block = slots (open addressing, linear probing; 0 = empty; see MakeSlot), then the
+//                 arena
 //   arena entry = EntryHeader, the folded name's labels above its zone's apex (the apex itself
 //                 is the zone's: ZoneAnswerInfo::apex), TypeEntry[ntypes], then the bodies in
 //                 the order of the type table, back to back (each starts where the last ends)
@@ -155,7 +155,24 @@ class AnswerTable {
   static const uint64_t* SlotFor(const ShardRef& shard, uint64_t hash) noexcept {
     return &shard.slots()[hash & shard.mask()];
   }
-  static uint32_t TagOf(uint64_t hash) noexcept { return static_cast<uint32_t>(hash >> 20); }
+  // A slot: 30 bits of tag (hash bits that neither the shard nor the home slot used), 2 bits of
+  // how many cache lines past its first one the entry's hot bytes reach (arena_packer.h; what
+  // RespondBurst prefetches), 32 bits of entry offset in the arena (never 0).
+  static constexpr int kSlotTagShift = 34;
+  static constexpr unsigned kMaxMoreLines = 3;
+  static uint32_t TagOf(uint64_t hash) noexcept {
+    return static_cast<uint32_t>(hash >> 22) & ((uint32_t{1} << 30) - 1);
+  }
+  static uint64_t MakeSlot(uint32_t tag, uint32_t offset, unsigned more_lines) noexcept {
+    return uint64_t{tag} << kSlotTagShift | uint64_t{more_lines} << 32 | offset;
+  }
+  static uint32_t SlotTag(uint64_t slot) noexcept {
+    return static_cast<uint32_t>(slot >> kSlotTagShift);
+  }
+  static unsigned SlotMoreLines(uint64_t slot) noexcept {
+    return static_cast<unsigned>(slot >> 32) & kMaxMoreLines;
+  }
+  static uint32_t SlotOffset(uint64_t slot) noexcept { return static_cast<uint32_t>(slot); }
   // Whether `entry` is the entry of `key` (folded, zero-padded as for Find): its stored labels
   // and then its zone's apex spell the key.
   bool EntryIs(const uint8_t* entry, const uint8_t* key, size_t key_len) const noexcept {
@@ -175,8 +192,8 @@ class AnswerTable {
     while (true) {
       const uint64_t slot = slots[i];
       if (slot == 0) return nullptr;
-      if (static_cast<uint32_t>(slot >> 32) == tag) {
-        const uint8_t* entry = arena + static_cast<uint32_t>(slot);
+      if (SlotTag(slot) == tag) {
+        const uint8_t* entry = arena + SlotOffset(slot);
         if (EntryIs(entry, key, key_len)) return entry;
       }
       i = (i + 1) & mask;

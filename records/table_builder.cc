@@ -483,14 +483,14 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   // Inserts or finds; returns the slot index and whether it was already there.
   auto place = [&](uint64_t hash, uint32_t offset, uint32_t item) {
     size_t i = hash & mask;
-    const uint64_t tag = AnswerTable::TagOf(hash);
+    const uint32_t tag = AnswerTable::TagOf(hash);
     while (slots[i] != 0) {
-      if ((slots[i] >> 32) == tag && same_name(static_cast<uint32_t>(slots[i]), offset)) {
+      if (AnswerTable::SlotTag(slots[i]) == tag && same_name(AnswerTable::SlotOffset(slots[i]), offset)) {
         return std::pair<size_t, bool>(i, true);
       }
       i = (i + 1) & mask;
     }
-    slots[i] = (tag << 32) | offset;
+    slots[i] = AnswerTable::MakeSlot(tag, offset, 0);
     slot_item[i] = item;
     return std::pair<size_t, bool>(i, false);
   };
@@ -525,7 +525,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     uint32_t offset = RenderEntry(zones_, key, static_cast<uint8_t>(zone),
                                   group.empty() ? EntryKind::kEmpty : EntryKind::kRecords, group,
                                   &arena);
-    slots[slot] = (slots[slot] & 0xffffffff00000000ULL) | offset;
+    slots[slot] = AnswerTable::MakeSlot(AnswerTable::SlotTag(slots[slot]), offset, 0);
     for (uint32_t index : indices) w.items[index].offset = offset;
   }
   size_t distinct = 0;
@@ -537,10 +537,10 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     int zone = zones_.FindZone(name);
     if (zone < 0) continue;
     size_t i = hash & mask;
-    const uint64_t tag = AnswerTable::TagOf(hash);
+    const uint32_t tag = AnswerTable::TagOf(hash);
     bool found = false;
     while (slots[i] != 0) {
-      if ((slots[i] >> 32) == tag && entry_is(static_cast<uint32_t>(slots[i]), name)) {
+      if (AnswerTable::SlotTag(slots[i]) == tag && entry_is(AnswerTable::SlotOffset(slots[i]), name)) {
         found = true;
         break;
       }
@@ -550,7 +550,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     std::vector<const Record*> none;
     uint32_t offset = RenderEntry(zones_, name, static_cast<uint8_t>(zone), EntryKind::kEmpty, none,
                                   &arena);
-    slots[i] = (tag << 32) | offset;
+    slots[i] = AnswerTable::MakeSlot(tag, offset, 0);
     ++distinct;
   }
   const uint32_t names_in_shard = static_cast<uint32_t>(distinct);
@@ -559,7 +559,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   std::vector<uint32_t> entries;
   entries.reserve(distinct);
   for (uint64_t v : slots) {
-    if (v != 0) entries.push_back(static_cast<uint32_t>(v));
+    if (v != 0) entries.push_back(AnswerTable::SlotOffset(v));
   }
   std::vector<uint32_t> moved;
   arena = PackArena(arena, entries, kArenaHeadPadding, &moved);
@@ -567,7 +567,13 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   new_offset.reserve(entries.size());
   for (size_t k = 0; k < entries.size(); ++k) new_offset.emplace(entries[k], moved[k]);
   for (uint64_t& v : slots) {
-    if (v != 0) v = (v & 0xffffffff00000000ULL) | new_offset.at(static_cast<uint32_t>(v));
+    if (v == 0) continue;
+    const uint32_t offset = new_offset.at(AnswerTable::SlotOffset(v));
+    // The arena starts on a line (Shard::Make), so offsets count lines as addresses will.
+    const size_t hot = EntryHotBytes(reinterpret_cast<const uint8_t*>(arena.data()) + offset);
+    const size_t more = (offset % kCacheLine + hot - 1) / kCacheLine;
+    v = AnswerTable::MakeSlot(AnswerTable::SlotTag(v), offset,
+                              static_cast<unsigned>(std::min<size_t>(more, AnswerTable::kMaxMoreLines)));
   }
   for (ShardWork::Item& item : w.items) item.offset = new_offset.at(item.offset);
   // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.

@@ -137,8 +137,10 @@ TEST(ArenaPacker, SmallEntriesFillTheGaps) {
 }
 
 // In a built table, at the entries' real addresses: the shard blocks start on a line, so the
-// packing's lines are the machine's.
-TEST(ArenaPacker, BuiltTableEntriesSitInTheFewestLines) {
+// packing's lines are the machine's, and each slot says how many lines past the entry's first
+// its hot bytes reach (what RespondBurst prefetches). Headless Services with up to 16 endpoints
+// give entries of one to four lines.
+TEST(ArenaPacker, BuiltTableEntriesSitInTheFewestLinesTheirSlotsName) {
   auto builder = std::move(*records::TableBuilder::Create(KubeDnsConfig(), 4));
   for (int i = 0; i < 3000; ++i) {
     uint8_t b[4] = {10, 254, static_cast<uint8_t>(100 + i / 250), static_cast<uint8_t>(i % 250)};
@@ -146,16 +148,53 @@ TEST(ArenaPacker, BuiltTableEntriesSitInTheFewestLines) {
                                             {records::IpAddress::V4(b)},
                                             {{"http", records::Protocol::kTcp, 80}}));
   }
+  for (int i = 1; i <= 16; ++i) {
+    records::Service headless;
+    headless.ns = "ns";
+    headless.name = "headless-" + std::to_string(i);
+    headless.headless = true;
+    headless.ports = {{"http", records::Protocol::kTcp, 80}};
+    builder->UpsertService(headless);
+    records::EndpointSlice slice;
+    slice.ns = "ns";
+    slice.name = headless.name + "-abcde";
+    slice.service_name = headless.name;
+    for (int e = 0; e < i; ++e) {
+      records::Endpoint endpoint;
+      uint8_t b[4] = {10, 244, static_cast<uint8_t>(i), static_cast<uint8_t>(e + 1)};
+      endpoint.addresses = {records::IpAddress::V4(b)};
+      endpoint.ready = true;
+      slice.endpoints.push_back(endpoint);
+    }
+    slice.ports = {{"http", records::Protocol::kTcp, 80}};
+    builder->UpsertSlice(slice);
+  }
   const auto table = builder->Build();
   size_t entries = 0;
   size_t badly_placed = 0;
-  records::ForEachEntry(*table, [&](records::EntryView e) {
-    const size_t hot = records::EntryHotBytes(e.base);
-    ++entries;
-    badly_placed += LinesTouched(reinterpret_cast<uintptr_t>(e.base), hot) != FewestLines(hot);
-  });
+  size_t wrong_hint = 0;
+  std::vector<size_t> by_more_lines(records::AnswerTable::kMaxMoreLines + 1, 0);
+  for (size_t s = 0; s < table->shard_count(); ++s) {
+    const records::ShardRef ref = table->shard_ref(s);
+    for (size_t i = 0; i <= ref.mask(); ++i) {
+      const uint64_t slot = ref.slots()[i];
+      if (slot == 0) continue;
+      const uint8_t* entry = ref.arena() + records::AnswerTable::SlotOffset(slot);
+      const size_t hot = records::EntryHotBytes(entry);
+      const size_t lines = LinesTouched(reinterpret_cast<uintptr_t>(entry), hot);
+      ++entries;
+      badly_placed += lines != FewestLines(hot);
+      const size_t more = std::min<size_t>(lines - 1, records::AnswerTable::kMaxMoreLines);
+      wrong_hint += records::AnswerTable::SlotMoreLines(slot) != more;
+      ++by_more_lines[more];
+    }
+  }
   EXPECT_GT(entries, 9000u);
   EXPECT_EQ(badly_placed, 0u);
+  EXPECT_EQ(wrong_hint, 0u);
+  for (size_t more = 0; more < by_more_lines.size(); ++more) {
+    EXPECT_GT(by_more_lines[more], 0u) << "no entry spans " << more + 1 << " lines";
+  }
 }
 
 }  // namespace

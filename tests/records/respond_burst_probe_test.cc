@@ -39,7 +39,7 @@ struct Placed {
 void Insert(std::vector<uint64_t>& slots, uint64_t hash, uint32_t offset) {
   size_t i = hash & (slots.size() - 1);
   while (slots[i] != 0) i = (i + 1) & (slots.size() - 1);
-  slots[i] = (uint64_t{records::AnswerTable::TagOf(hash)} << 32) | offset;
+  slots[i] = records::AnswerTable::MakeSlot(records::AnswerTable::TagOf(hash), offset, 0);
 }
 
 // `table` with the shard of kName rebuilt: kSlots slots; first `fillers` slots from kName's home
@@ -84,7 +84,7 @@ std::shared_ptr<const records::AnswerTable> Rebuilt(const records::AnswerTable& 
   for (int f = 0; f < fillers; ++f) {
     // Tags that are not kName's, pointing at the twin (never compared: the tag differs).
     slots[(home + f) & (kSlots - 1)] =
-        (uint64_t{records::AnswerTable::TagOf(hash) ^ (0x1000u + f)} << 32) | twin_offset;
+        records::AnswerTable::MakeSlot(records::AnswerTable::TagOf(hash) ^ (0x1000u + f), twin_offset, 0);
   }
   if (twin) Insert(slots, hash, twin_offset);
   for (const Placed& p : names) Insert(slots, p.hash, p.offset);
