@@ -51,6 +51,30 @@ inline void CopyChunks(uint8_t* dst, const uint8_t* src, size_t n) {
 }
 inline size_t RoundUp32(size_t n) { return (n + 31) & ~size_t{31}; }
 
+// Copies exactly n bytes, with two overlapping fixed-size moves up to 64 bytes (32-byte moves
+// beyond): nothing past src + n is read. Entry bodies are copied so: the arena is packed so that
+// the bytes an answer reads stay in their cache lines (arena_packer.h), and a copy rounded up to
+// 32 bytes would reach into the next line, a DRAM miss at 100k Services.
+inline void CopyExact(uint8_t* dst, const uint8_t* src, size_t n) {
+  if (n >= 32) {
+    for (size_t i = 0; i + 32 < n; i += 32) std::memcpy(dst + i, src + i, 32);
+    std::memcpy(dst + n - 32, src + n - 32, 32);
+  } else if (n >= 16) {
+    std::memcpy(dst, src, 16);
+    std::memcpy(dst + n - 16, src + n - 16, 16);
+  } else if (n >= 8) {
+    std::memcpy(dst, src, 8);
+    std::memcpy(dst + n - 8, src + n - 8, 8);
+  } else if (n >= 4) {
+    std::memcpy(dst, src, 4);
+    std::memcpy(dst + n - 4, src + n - 4, 4);
+  } else if (n > 0) {
+    dst[0] = src[0];
+    dst[n / 2] = src[n / 2];
+    dst[n - 1] = src[n - 1];
+  }
+}
+
 // Reads the question name at offset 12 into pq->key (folded) and returns the offset after it,
 // or 0 if it is malformed or compressed. `cap` is how much of buf may be read.
 inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
@@ -476,11 +500,7 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
         continue;
       }
       const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
-      if (RoundUp32(t.body_len) <= room) {
-        CopyChunks(buf + pq.question_end, body, t.body_len);  // the arena is padded
-      } else if (t.body_len <= room) {
-        std::memcpy(buf + pq.question_end, body, t.body_len);
-      }
+      if (t.body_len <= room) CopyExact(buf + pq.question_end, body, t.body_len);
       return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, 0, t.arcount,
                     t.body_len);
     }
