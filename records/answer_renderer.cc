@@ -96,7 +96,8 @@ uint32_t RenderEntry(const ServedZones& zones, std::string_view key, uint8_t zon
   while (arena->size() % 4 != 0) arena->push_back('\0');
   const uint32_t offset = static_cast<uint32_t>(arena->size());
   // The key is stored without the zone's apex (see answer_table.h).
-  const std::string_view stored_key = key.substr(0, key.size() - zones.zones[zone_index].apex.size());
+  const std::string_view stored_key =
+      key.substr(0, key.size() - zones.zones[zone_index].apex.size());
   EntryHeader header{static_cast<uint8_t>(stored_key.size()), 0, zone_index, 0};
   // A legacy name whose every record came from the legacy base is its svc twin's alias.
   if (kind == EntryKind::kRecords && !records.empty() &&

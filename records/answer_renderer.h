@@ -1,7 +1,7 @@
 // Rendering records into AnswerTable entries and zone negative-answer info. Control plane only.
 //
-// One entry per name: its folded key, one TypeEntry per answer type, and the bodies
-// (answer + additional records) compressed against the question at offset 12.
+// One entry per name: its folded key without the zone apex, one TypeEntry per answer type, and
+// the bodies (answer + additional records) compressed against the question at offset 12.
 #pragma once
 
 #include <string>

@@ -585,9 +585,9 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     __builtin_prefetch(AnswerTable::SlotFor(shards[i], pq[i].hash));
   }
   // C: find the tag among the slots of that cache line; prefetch the lines of the entry that an
-  // answer reads (key, type table and the first body). What the probe found is kept for D: the candidate entry,
-  // or that the name is not in the table (an empty slot before any match), or neither (the
-  // probe left the cache line).
+  // answer reads (key, type table and the first body). What the probe found is kept for D: the
+  // candidate entry, or that the name is not in the table (an empty slot before any match), or
+  // neither (the probe left the cache line).
   const uint8_t* candidates[kMaxBurst];
   for (size_t i = 0; i < n; ++i) {
     candidates[i] = kProbeUnfinished;

@@ -460,7 +460,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   if (arena.empty()) arena.assign(kArenaHeadPadding, '\0');
   const size_t names = w.items.size() + parents_[s].size();
   // At least a cache line of slots: the arena that follows them then starts on a line.
-  size_t capacity = std::bit_ceil(std::max<size_t>(kMinSlots, names * kSlotNumerator / kSlotDenominator + 1));
+  size_t capacity =
+      std::bit_ceil(std::max<size_t>(kMinSlots, names * kSlotNumerator / kSlotDenominator + 1));
   std::vector<uint64_t> slots(capacity, 0);
   std::vector<uint32_t> slot_item(capacity, 0);
   const uint64_t mask = capacity - 1;
@@ -485,7 +486,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     size_t i = hash & mask;
     const uint32_t tag = AnswerTable::TagOf(hash);
     while (slots[i] != 0) {
-      if (AnswerTable::SlotTag(slots[i]) == tag && same_name(AnswerTable::SlotOffset(slots[i]), offset)) {
+      if (AnswerTable::SlotTag(slots[i]) == tag &&
+          same_name(AnswerTable::SlotOffset(slots[i]), offset)) {
         return std::pair<size_t, bool>(i, true);
       }
       i = (i + 1) & mask;
@@ -540,7 +542,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     const uint32_t tag = AnswerTable::TagOf(hash);
     bool found = false;
     while (slots[i] != 0) {
-      if (AnswerTable::SlotTag(slots[i]) == tag && entry_is(AnswerTable::SlotOffset(slots[i]), name)) {
+      if (AnswerTable::SlotTag(slots[i]) == tag &&
+          entry_is(AnswerTable::SlotOffset(slots[i]), name)) {
         found = true;
         break;
       }
@@ -572,8 +575,8 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     // The arena starts on a line (Shard::Make), so offsets count lines as addresses will.
     const size_t hot = EntryHotBytes(reinterpret_cast<const uint8_t*>(arena.data()) + offset);
     const size_t more = (offset % kCacheLine + hot - 1) / kCacheLine;
-    v = AnswerTable::MakeSlot(AnswerTable::SlotTag(v), offset,
-                              static_cast<unsigned>(std::min<size_t>(more, AnswerTable::kMaxMoreLines)));
+    const auto hint = static_cast<unsigned>(std::min<size_t>(more, AnswerTable::kMaxMoreLines));
+    v = AnswerTable::MakeSlot(AnswerTable::SlotTag(v), offset, hint);
   }
   for (ShardWork::Item& item : w.items) item.offset = new_offset.at(item.offset);
   // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
