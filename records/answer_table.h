@@ -259,7 +259,6 @@ struct EntryView {
     for (size_t j = 0; j < i; ++j) offset += type(j).body_len;
     return offset;
   }
-  const uint8_t* body(size_t i) const { return base + body_offset(i); }
 };
 
 // Bytes an entry takes in its arena: header, key, type table and bodies.

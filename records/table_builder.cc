@@ -44,8 +44,9 @@ constexpr size_t kArenaHeadPadding = 4;
 // A full build uses a thread per this many Services, up to kMaxBuildThreads.
 constexpr size_t kServicesPerBuildThread = 5000;
 constexpr size_t kMaxBuildThreads = 8;
-// Readable bytes after the last entry of an arena (see respond.cc CopyChunks).
-constexpr size_t kArenaTailPadding = 32;
+// Readable bytes after the last entry of an arena: NameEquals reads a key in whole words, up to
+// 7 bytes past its end (bodies are copied exactly).
+constexpr size_t kArenaTailPadding = 8;
 // Ancestors this many labels or more below their zone's apex (_tcp.<svc>.<ns>.svc.<zone>, and
 // <svc>.<ns>.svc.<zone> itself) lie inside one Service's names: the Service renders them as
 // empty entries of its own. Shallower ones (<ns>.svc.<zone>, svc.<zone>, <ns>.<zone>) are shared
@@ -566,21 +567,22 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   }
   std::vector<uint32_t> moved;
   arena = PackArena(arena, entries, kArenaHeadPadding, &moved);
-  absl::flat_hash_map<uint32_t, uint32_t> new_offset;
-  new_offset.reserve(entries.size());
-  for (size_t k = 0; k < entries.size(); ++k) new_offset.emplace(entries[k], moved[k]);
+  size_t k = 0;  // entries[] were taken from the slots in this order
   for (uint64_t& v : slots) {
     if (v == 0) continue;
-    const uint32_t offset = new_offset.at(AnswerTable::SlotOffset(v));
+    const uint32_t offset = moved[k++];
     // The arena starts on a line (Shard::Make), so offsets count lines as addresses will.
     const size_t hot = EntryHotBytes(reinterpret_cast<const uint8_t*>(arena.data()) + offset);
     const size_t more = (offset % kCacheLine + hot - 1) / kCacheLine;
     const auto hint = static_cast<unsigned>(std::min<size_t>(more, AnswerTable::kMaxMoreLines));
     v = AnswerTable::MakeSlot(AnswerTable::SlotTag(v), offset, hint);
   }
+  // Items name entries by offset, several items one entry.
+  absl::flat_hash_map<uint32_t, uint32_t> new_offset;
+  new_offset.reserve(entries.size());
+  for (size_t e = 0; e < entries.size(); ++e) new_offset.emplace(entries[e], moved[e]);
   for (ShardWork::Item& item : w.items) item.offset = new_offset.at(item.offset);
-  // respond() copies bodies in 32-byte chunks: the last one may read this far past its end.
-  arena.append(kArenaTailPadding, '\0');
+  arena.append(kArenaTailPadding, '\0');  // NameEquals' whole words
   w.slots = std::move(slots);
   w.arena = std::move(arena);
   w.names = names_in_shard;

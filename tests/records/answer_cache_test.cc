@@ -342,6 +342,11 @@ TEST_F(AnswerCacheTest, ClusterNamesNeverComeFromIt) {
   EXPECT_EQ(later.message.rcode, records::kRcodeNxDomain);
 }
 
+// How many answers `cache` evicted for `reason`.
+uint64_t Evictions(const AnswerCache& cache, records::CacheEviction reason) {
+  return cache.stats().evictions[static_cast<size_t>(reason)].load();
+}
+
 TEST_F(AnswerCacheTest, ANewAnswerReplacesTheOld) {
   AnswerCache cache(AnswerCacheOptions{}, &grace_);
   Answer first("www.example.com", records::kTypeA);
@@ -351,7 +356,7 @@ TEST_F(AnswerCacheTest, ANewAnswerReplacesTheOld) {
   ASSERT_EQ(cache.Offer(first.span(), kNow), CacheSkip::kNone);
   ASSERT_EQ(cache.Offer(second.span(), kNow + 1), CacheSkip::kNone);
   EXPECT_EQ(cache.entries(), 1u);
-  EXPECT_EQ(cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kReplaced)].load(), 1u);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kReplaced), 1u);
   EXPECT_TRUE(cache.reclaim_pending());
   EXPECT_THAT(AnswerTexts(AskCache(cache, "www.example.com", records::kTypeA, kNow + 1).message),
               ElementsAre("www.example.com. 300 IN A 192.0.2.2"));
@@ -380,7 +385,7 @@ TEST_F(AnswerCacheTest, CapacityEvictionKeepsHotNames) {
         << "the hot name was evicted at insert " << i;
   }
   EXPECT_EQ(cache.entries(), 4u);
-  EXPECT_EQ(cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kCapacity)].load(), 16u);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kCapacity), 16u);
   EXPECT_TRUE(AskCache(cache, HostName(19), records::kTypeA, kNow).result.cached);
   EXPECT_FALSE(AskCache(cache, HostName(5), records::kTypeA, kNow).result.cached);
 }
@@ -408,9 +413,7 @@ TEST_F(AnswerCacheTest, NamesMadeToShareABucketCannotLengthenIt) {
   // The bucket keeps its newest kMaxChain answers; the older ones went as they came.
   const size_t kept = AnswerCache::kMaxChain;
   EXPECT_EQ(cache.entries(), kept);
-  EXPECT_EQ(
-      cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kBucketFull)].load(),
-      flood.size() - kept);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kBucketFull), flood.size() - kept);
   for (size_t k = 0; k < flood.size(); ++k) {
     EXPECT_EQ(AskCache(cache, HostName(flood[k]), records::kTypeA, kNow).result.cached,
               k >= flood.size() - kept)
@@ -419,8 +422,7 @@ TEST_F(AnswerCacheTest, NamesMadeToShareABucketCannotLengthenIt) {
   // A fresh answer for a name still held replaces it in place: nothing else goes.
   ASSERT_EQ(cache.Offer(HostAnswer(flood.back(), 60).span(), kNow), CacheSkip::kNone);
   EXPECT_EQ(cache.entries(), kept);
-  EXPECT_EQ(cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kReplaced)].load(),
-            1u);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kReplaced), 1u);
 }
 
 TEST_F(AnswerCacheTest, OrdinaryNamesFillTheCacheWithoutBucketEvictions) {
@@ -431,9 +433,7 @@ TEST_F(AnswerCacheTest, OrdinaryNamesFillTheCacheWithoutBucketEvictions) {
     ASSERT_EQ(cache.Offer(HostAnswer(i).span(), kNow), CacheSkip::kNone);
   }
   EXPECT_EQ(cache.entries(), 1024u);
-  EXPECT_EQ(
-      cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kBucketFull)].load(),
-      0u);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kBucketFull), 0u);
 }
 
 TEST_F(AnswerCacheTest, ExpiredEntriesGoFirst) {
@@ -446,7 +446,7 @@ TEST_F(AnswerCacheTest, ExpiredEntriesGoFirst) {
   ASSERT_EQ(cache.Offer(HostAnswer(3).span(), kNow + 10), CacheSkip::kNone);  // host-0 expired
   EXPECT_EQ(cache.entries(), 3u);
   for (int i : {1, 2, 3}) EXPECT_TRUE(AskCache(cache, HostName(i), records::kTypeA, kNow + 10).result.cached) << i;
-  EXPECT_EQ(cache.stats().evictions[static_cast<size_t>(records::CacheEviction::kExpired)].load(), 1u);
+  EXPECT_EQ(Evictions(cache, records::CacheEviction::kExpired), 1u);
 }
 
 TEST_F(AnswerCacheTest, ByteBound) {
