@@ -28,6 +28,9 @@
 #include <new>
 #include <string>
 #include <string_view>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 #include <vector>
 
 #include "records/name_hash.h"
@@ -59,8 +62,26 @@ struct TypeEntry {
 };
 static_assert(sizeof(TypeEntry) == 8);
 
-// Compares a name stored in an arena (followed by at least 7 readable bytes) with a folded key
-// that is zero-padded to a multiple of 8: whole words instead of a memcmp call.
+// Compares a name stored in an arena with a folded key, both readable for kNameReadSlack bytes
+// past `len` (their values do not matter): whole vectors or words instead of a memcmp call.
+inline constexpr size_t kNameReadSlack = 31;
+#if defined(__AVX2__)
+inline bool NameEquals(const uint8_t* stored, const uint8_t* key, size_t len) noexcept {
+  size_t i = 0;
+  for (; i + 32 <= len; i += 32) {
+    const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(stored + i));
+    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(key + i));
+    if (static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, b))) != ~uint32_t{0}) {
+      return false;
+    }
+  }
+  if (i == len) return true;
+  const __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(stored + i));
+  const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(key + i));
+  const uint32_t differ = ~static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(a, b)));
+  return _bzhi_u32(differ, static_cast<uint32_t>(len - i)) == 0;  // the bytes below len - i
+}
+#else
 inline bool NameEquals(const uint8_t* stored, const uint8_t* key, size_t len) noexcept {
   size_t i = 0;
   for (; i + 8 <= len; i += 8) {
@@ -76,13 +97,14 @@ inline bool NameEquals(const uint8_t* stored, const uint8_t* key, size_t len) no
   const uint64_t mask = (uint64_t{1} << ((len - i) * 8)) - 1;  // little-endian: low bytes first
   return ((a ^ b) & mask) == 0;
 }
+#endif
 
 inline size_t TypesOffset(size_t key_len) { return sizeof(EntryHeader) + key_len; }
 
 // What respond() needs of a zone for a negative answer: the SOA record in the authority section,
 // owner = the zone apex as a pointer into the question.
 struct ZoneAnswerInfo {
-  uint8_t apex[256 + 8];  // folded wire name; NameEquals may read a word past its end
+  uint8_t apex[256 + kNameReadSlack];  // folded wire name; NameEquals reads past its end
   uint8_t apex_len = 0;
   uint8_t apex_labels = 0;  // labels of the apex, the root not counted
   uint64_t apex_tail = 0;  // the apex's last 8 bytes when it has at least 8 (a quick reject)

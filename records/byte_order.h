@@ -2,8 +2,10 @@
 // order on one side, bytes on the wire on the other: no arithmetic on network-order values.
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 namespace clusterdns::records {
@@ -16,9 +18,18 @@ inline void StoreBe16(uint8_t* p, uint16_t v) {
   p[0] = static_cast<uint8_t>(v >> 8);
   p[1] = static_cast<uint8_t>(v);
 }
+static_assert(std::endian::native == std::endian::little ||
+              std::endian::native == std::endian::big);
+// One store each (movbe where the CPU has it); GCC does not merge the byte stores of a 32-bit
+// value whose bytes are computed separately.
 inline void StoreBe32(uint8_t* p, uint32_t v) {
-  StoreBe16(p, static_cast<uint16_t>(v >> 16));
-  StoreBe16(p + 2, static_cast<uint16_t>(v));
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap32(v);
+  std::memcpy(p, &v, 4);
+}
+// Four 16-bit fields at once: the answer's flags and counts.
+inline void StoreBe64(uint8_t* p, uint64_t v) {
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  std::memcpy(p, &v, 8);
 }
 
 // Appending to and patching a message being built in a std::string (control plane).

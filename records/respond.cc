@@ -28,8 +28,6 @@ struct ParsedQuery {
   // Folded question name, zero-padded; room for a 255-byte name copied in 32-byte chunks.
   alignas(32) uint8_t key[kNameKeyBufferSize + 32];
   uint64_t hash;
-  uint8_t label_offsets[128];  // where label i starts in key; the root is the last
-  uint8_t labels;              // labels before the root
   uint16_t key_len;
   uint16_t qtype;
   uint16_t qclass;
@@ -83,17 +81,19 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
   // The name ends within the message and within 255 bytes: one bound for both.
   const size_t room = len - kHeaderSize < kMaxNameWireLength ? len - kHeaderSize : kMaxNameWireLength;
   if (room == 0) return 0;
+  // The lengths are checked once, after the walk: a length over 63 (a pointer or a reserved
+  // label type) has bit 6 or 7 set. Until then such a byte only moves `at`, and every read is
+  // still below `room`.
   size_t at = 0;
-  size_t count = 0;
+  unsigned lengths = 0;
   while (true) {
-    const uint8_t l = name[at];
-    if (l > kMaxLabelLength) return 0;  // compression pointer or reserved label type
-    pq->label_offsets[count++] = static_cast<uint8_t>(at);  // at < 255, count ≤ 128
-    at += 1 + l;
-    if (l == 0) break;  // at ≤ room: the root's own byte was below room
+    const size_t l = name[at];
+    lengths |= static_cast<unsigned>(l);
+    at += l + 1;
+    if (l == 0) break;         // at ≤ room: the root's own byte was below room
     if (at >= room) return 0;  // no room for the next length byte
   }
-  pq->labels = static_cast<uint8_t>(count - 1);
+  if (lengths > kMaxLabelLength) return 0;
   const size_t n = at;
   // Fold whole chunks (length bytes are ≤ 63, never in 'A'..'Z'), then zero the tail word for
   // the hash. Most names fit 64 bytes: those take two fixed chunks, no loop.
@@ -298,20 +298,18 @@ inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
       return result;
     }
   }
-  StoreBe16(buf + 2, flags);
-  StoreBe16(buf + 4, pq.question_end ? 1 : 0);
-  StoreBe16(buf + 6, ancount);
-  StoreBe16(buf + 8, nscount);
+  // Flags and the counts in two stores.
+  StoreBe64(buf + 2, uint64_t{flags} << 48 | uint64_t{pq.question_end ? 1u : 0u} << 32 |
+                         uint64_t{ancount} << 16 | nscount);
   StoreBe16(buf + 10, static_cast<uint16_t>(arcount + (pq.edns ? 1 : 0)));
   if (pq.edns) {
+    // Root owner, type OPT, our payload size, extended rcode (BADVERS is 16 → 1), version 0,
+    // DO, no options: bytes 0-7 in one store, 7-10 in another.
     uint8_t* opt = buf + size - kOptRecordSize;
-    opt[0] = 0;  // root owner
-    StoreBe16(opt + 1, kTypeOpt);
-    StoreBe16(opt + 3, kEdnsUdpPayloadSize);
-    opt[5] = static_cast<uint8_t>(rcode >> 4);  // extended rcode: BADVERS is 16 → 1
-    opt[6] = 0;                                  // version 0
-    StoreBe16(opt + 7, pq.edns_do ? kEdnsFlagDo : 0);
-    StoreBe16(opt + 9, 0);  // no options
+    const uint64_t do_bit = pq.edns_do ? uint64_t{kEdnsFlagDo >> 8} : 0;
+    StoreBe64(opt, uint64_t{kTypeOpt} << 40 | uint64_t{kEdnsUdpPayloadSize} << 24 |
+                       uint64_t{static_cast<uint8_t>(rcode >> 4)} << 16 | do_bit);
+    StoreBe32(opt + 7, static_cast<uint32_t>(do_bit << 24));
   }
   result.size = static_cast<uint16_t>(size);
   return result;
@@ -339,13 +337,20 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
   return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
 }
 
+// Whether a label of the question name starts at `start` (≤ key_len). The walk is left to the
+// names that need it, those not in the table: the parse keeps no label offsets.
+inline bool LabelStartsAt(const ParsedQuery& pq, size_t start) {
+  size_t at = 0;
+  while (at < start) at += 1 + size_t{pq.key[at]};
+  return at == start;
+}
+
 // Whether the question name ends with zone `z` on a label boundary.
 inline bool InZone(const ZoneAnswerInfo& zone, const ParsedQuery& pq) {
-  if (zone.apex_len > pq.key_len || zone.apex_labels > pq.labels) return false;
+  if (zone.apex_len > pq.key_len) return false;
   const size_t start = pq.key_len - zone.apex_len;
-  if (pq.label_offsets[pq.labels - zone.apex_labels] != start) return false;
   // zone.apex has room past apex_len; pq.key is zero-padded.
-  return NameEquals(zone.apex, pq.key + start, zone.apex_len);
+  return NameEquals(zone.apex, pq.key + start, zone.apex_len) && LabelStartsAt(pq, start);
 }
 
 // The most specific zone containing the question name; -1 if none. See AnswerTable::zone_groups.

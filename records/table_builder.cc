@@ -44,9 +44,9 @@ constexpr size_t kArenaHeadPadding = 4;
 // A full build uses a thread per this many Services, up to kMaxBuildThreads.
 constexpr size_t kServicesPerBuildThread = 5000;
 constexpr size_t kMaxBuildThreads = 8;
-// Readable bytes after the last entry of an arena: NameEquals reads a key in whole words, up to
-// 7 bytes past its end (bodies are copied exactly).
-constexpr size_t kArenaTailPadding = 8;
+// Readable bytes after the last entry of an arena: NameEquals reads a key in whole vectors, up
+// to kNameReadSlack bytes past its end (bodies are copied exactly).
+constexpr size_t kArenaTailPadding = kNameReadSlack;
 // Ancestors this many labels or more below their zone's apex (_tcp.<svc>.<ns>.svc.<zone>, and
 // <svc>.<ns>.svc.<zone> itself) lie inside one Service's names: the Service renders them as
 // empty entries of its own. Shallower ones (<ns>.svc.<zone>, svc.<zone>, <ns>.<zone>) are shared
@@ -582,7 +582,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   new_offset.reserve(entries.size());
   for (size_t e = 0; e < entries.size(); ++e) new_offset.emplace(entries[e], moved[e]);
   for (ShardWork::Item& item : w.items) item.offset = new_offset.at(item.offset);
-  arena.append(kArenaTailPadding, '\0');  // NameEquals' whole words
+  arena.append(kArenaTailPadding, '\0');  // NameEquals' whole vectors
   w.slots = std::move(slots);
   w.arena = std::move(arena);
   w.names = names_in_shard;
