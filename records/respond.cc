@@ -9,6 +9,9 @@
 #include <arpa/inet.h>
 
 #include <cstring>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "records/answer_cache.h"
 #include "records/byte_order.h"
@@ -25,9 +28,13 @@ enum class ParseStatus : uint8_t {
 };
 
 struct ParsedQuery {
-  // Folded question name, zero-padded; room for a 255-byte name copied in 32-byte chunks.
-  alignas(32) uint8_t key[kNameKeyBufferSize + 32];
+  // Folded question name, zero-padded for the hash; room for a 255-byte name copied in 32-byte
+  // chunks and for the zeros after it.
+  alignas(32) uint8_t key[kNameKeyBufferSize + kHashMinBytes];
   uint64_t hash;
+  // Where labels start in key (bit i: at byte i), when key_len ≤ 64 and name_checked.
+  uint64_t label_starts;
+  uint16_t len;  // the query's length
   uint16_t key_len;
   uint16_t qtype;
   uint16_t qclass;
@@ -37,6 +44,9 @@ struct ParsedQuery {
   uint16_t rcode;
   bool edns;
   bool edns_do;
+  // Whether the name's labels were walked. A name read by its first zero byte (GuessName) is
+  // not: a lookup that finds it proves it, and a miss walks it (ConfirmName).
+  bool name_checked;
   ParseStatus status;
   DropReason drop;
 };
@@ -73,30 +83,82 @@ inline void CopyExact(uint8_t* dst, const uint8_t* src, size_t n) {
   }
 }
 
-// Reads the question name at offset 12 into pq->key (folded) and returns the offset after it,
-// or 0 if it is malformed or compressed. `cap` is how much of buf may be read.
-inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
-  // First the label lengths only; then one copy of the whole name.
+#if defined(__AVX2__)
+// ASCII upper case to lower case in 32 bytes: 'A'..'Z' moved to -128..-103 is what is below -102.
+inline __m256i FoldVector(__m256i c) {
+  const __m256i shifted = _mm256_add_epi8(c, _mm256_set1_epi8(static_cast<char>(128 - 'A')));
+  const __m256i upper = _mm256_cmpgt_epi8(_mm256_set1_epi8(-128 + 26), shifted);
+  return _mm256_or_si256(c, _mm256_and_si256(upper, _mm256_set1_epi8(0x20)));
+}
+
+// The question name read as ending at its first zero byte, when that is within 64 bytes and the
+// message: the key gets the folded bytes up to it and zeros to 64. Returns the name's length, or
+// 0 to leave the name to the label walk. No loop, no branch that depends on the name.
+//
+// The guess is the name for every name whose labels hold no zero byte; the labels are not
+// checked here. What makes that safe: the table holds well-formed names only, so a lookup that
+// finds the key proves it (the same bytes walk the same labels to the same root), and every
+// other outcome walks the labels before it answers (ConfirmName, or Parse's exact retry).
+inline size_t GuessName(const uint8_t* name, size_t room, ParsedQuery* pq) {
+  const __m256i lo = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(name));
+  const __m256i hi = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(name + 32));
+  const __m256i zero = _mm256_setzero_si256();
+  const uint64_t zeros =
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(lo, zero)))} |
+      uint64_t{static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(hi, zero)))} << 32;
+  const size_t n = _tzcnt_u64(zeros) + 1;  // 65 when there is none
+  if (n > room || n > 64) return 0;
+  const __m256i length = _mm256_set1_epi8(static_cast<char>(n));
+  const __m256i index_lo = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+                                            17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+  const __m256i index_hi = _mm256_add_epi8(index_lo, _mm256_set1_epi8(32));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(pq->key),
+                     _mm256_and_si256(FoldVector(lo), _mm256_cmpgt_epi8(length, index_lo)));
+  _mm256_store_si256(reinterpret_cast<__m256i*>(pq->key + 32),
+                     _mm256_and_si256(FoldVector(hi), _mm256_cmpgt_epi8(length, index_hi)));
+  return n;
+}
+#endif
+
+// Reads the question name at offset 12 into pq->key (folded, zero-padded for the hash) and
+// returns the offset after it, or 0 if it is malformed or compressed. `cap` is how much of buf
+// may be read. Unless `exact`, a name may be read by GuessName, its labels unchecked.
+inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, bool exact,
+                               ParsedQuery* pq) {
   const uint8_t* name = buf + kHeaderSize;
   // The name ends within the message and within 255 bytes: one bound for both.
   const size_t room = len - kHeaderSize < kMaxNameWireLength ? len - kHeaderSize : kMaxNameWireLength;
   if (room == 0) return 0;
-  // The lengths are checked once, after the walk: a length over 63 (a pointer or a reserved
-  // label type) has bit 6 or 7 set. Until then such a byte only moves `at`, and every read is
-  // still below `room`.
+#if !defined(__AVX2__)
+  (void)exact;  // every name is walked
+#else
+  if (!exact && kHeaderSize + 64 <= cap) {
+    const size_t n = GuessName(name, room, pq);
+    if (n != 0) {
+      pq->name_checked = false;
+      pq->key_len = static_cast<uint16_t>(n);
+      return kHeaderSize + n;
+    }
+  }
+#endif
+  // The label walk. The lengths are checked once, after it: a length over 63 (a pointer or a
+  // reserved label type) has bit 6 or 7 set. Until then such a byte only moves `at`, and every
+  // read is still below `room`.
   size_t at = 0;
   unsigned lengths = 0;
+  uint64_t starts = 0;
   while (true) {
     const size_t l = name[at];
     lengths |= static_cast<unsigned>(l);
+    starts |= at < 64 ? uint64_t{1} << at : 0;
     at += l + 1;
     if (l == 0) break;         // at ≤ room: the root's own byte was below room
     if (at >= room) return 0;  // no room for the next length byte
   }
   if (lengths > kMaxLabelLength) return 0;
   const size_t n = at;
-  // Fold whole chunks (length bytes are ≤ 63, never in 'A'..'Z'), then zero the tail word for
-  // the hash. Most names fit 64 bytes: those take two fixed chunks, no loop.
+  // Fold whole chunks (length bytes are ≤ 63, never in 'A'..'Z'), then zero what the hash reads
+  // past the name.
   if (n <= 64 && kHeaderSize + 64 <= cap) {
     CopyChunks(pq->key, name, 64);
     FoldName(pq->key, 64);
@@ -108,9 +170,30 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, Parse
     }
     for (size_t i = 0; i < n; i += 32) FoldName(pq->key + i, 32);
   }
-  std::memset(pq->key + n, 0, 8);
+  std::memset(pq->key + n, 0, kHashMinBytes);
   pq->key_len = static_cast<uint16_t>(n);
+  pq->label_starts = starts;
+  pq->name_checked = true;
   return kHeaderSize + n;
+}
+
+// Walks the labels of a name that GuessName read: whether they end at its root (no length over
+// 63, the first zero byte is the root's). Records where they start.
+inline bool ConfirmName(ParsedQuery& pq) {
+  const size_t root = pq.key_len - 1;  // the first zero byte: every length before it is ≥ 1
+  size_t at = 0;
+  unsigned lengths = 0;
+  uint64_t starts = 0;
+  while (at < root) {
+    const size_t l = pq.key[at];
+    lengths |= static_cast<unsigned>(l);
+    starts |= uint64_t{1} << at;  // at < root < 64
+    at += l + 1;
+  }
+  if (at != root || lengths > kMaxLabelLength) return false;
+  pq.label_starts = starts | uint64_t{1} << root;
+  pq.name_checked = true;
+  return true;
 }
 
 // The additional section: at most one OPT, owner root, options that exactly fill its rdata.
@@ -155,8 +238,10 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
 }
 
 // Inlined into its callers, as Answer is: the compiler would otherwise call it per query.
-[[gnu::always_inline]] inline void Parse(const uint8_t* buf, size_t len, size_t cap,
-                                         ParsedQuery* pq) {
+[[gnu::always_inline]] inline void ParseWith(const uint8_t* buf, size_t len, size_t cap,
+                                             bool exact, ParsedQuery* pq) {
+  pq->len = static_cast<uint16_t>(len);
+  pq->name_checked = true;
   pq->edns = false;
   pq->edns_do = false;
   pq->udp_size = 0;
@@ -182,7 +267,7 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
     pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
     return;
   }
-  const size_t name_end = ReadQuestionName(buf, len, cap, pq);
+  const size_t name_end = ReadQuestionName(buf, len, cap, exact, pq);
   if (name_end == 0 || name_end + 4 > len) {
     pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
     return;
@@ -261,6 +346,19 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   pq->status = ParseStatus::kOk;
 }
 
+// The parse with every label walked (a call: it is the rare path).
+[[gnu::noinline]] void ParseExact(const uint8_t* buf, size_t len, size_t cap, ParsedQuery* pq) {
+  ParseWith(buf, len, cap, /*exact=*/true, pq);
+}
+
+// An error found after a guessed name may come from the guess (a zero byte inside a label moves
+// everything after the name): such a query is parsed again with the labels walked.
+[[gnu::always_inline]] inline void Parse(const uint8_t* buf, size_t len, size_t cap,
+                                         ParsedQuery* pq) {
+  ParseWith(buf, len, cap, /*exact=*/false, pq);
+  if (pq->status == ParseStatus::kError && !pq->name_checked) ParseExact(buf, len, cap, pq);
+}
+
 // Writes the header, the OPT record and decides truncation. `body_len` bytes of body are already
 // at buf + question_end.
 inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
@@ -337,20 +435,21 @@ inline RespondResult Negative(const AnswerTable& table, const ParsedQuery& pq, u
   return Finish(pq, buf, buf_cap, options, rcode, true, 0, 1, 0, zone.soa_body_len);
 }
 
-// Whether a label of the question name starts at `start` (≤ key_len). The walk is left to the
-// names that need it, those not in the table: the parse keeps no label offsets.
+// Whether a label of the question name starts at `start` (≤ key_len), for names over 64 bytes
+// (label_starts has the shorter ones).
 inline bool LabelStartsAt(const ParsedQuery& pq, size_t start) {
   size_t at = 0;
   while (at < start) at += 1 + size_t{pq.key[at]};
   return at == start;
 }
 
-// Whether the question name ends with zone `z` on a label boundary.
+// Whether the question name (its labels checked) ends with zone `z` on a label boundary.
 inline bool InZone(const ZoneAnswerInfo& zone, const ParsedQuery& pq) {
   if (zone.apex_len > pq.key_len) return false;
   const size_t start = pq.key_len - zone.apex_len;
   // zone.apex has room past apex_len; pq.key is zero-padded.
-  return NameEquals(zone.apex, pq.key + start, zone.apex_len) && LabelStartsAt(pq, start);
+  if (!NameEquals(zone.apex, pq.key + start, zone.apex_len)) return false;
+  return pq.key_len <= 64 ? (pq.label_starts >> start & 1) != 0 : LabelStartsAt(pq, start);
 }
 
 // The most specific zone containing the question name; -1 if none. See AnswerTable::zone_groups.
@@ -466,16 +565,19 @@ inline RespondResult AnswerCached(const ParsedQuery& pq, const CachedAnswer& c, 
 // Legacy alias: s.n.<zone> → s.n.svc.<zone>.
 inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuery& pq,
                                       const ZoneAnswerInfo& zone) {
-  alignas(8) uint8_t key[kNameKeyBufferSize + 8];
+  alignas(8) uint8_t key[kNameKeyBufferSize + kHashMinBytes];
   const size_t above = pq.key_len - zone.apex_len;
   const size_t len = pq.key_len + 4;
   if (len > kMaxNameWireLength) return nullptr;
   std::memcpy(key, pq.key, above);
   std::memcpy(key + above, "\x03svc", 4);
   std::memcpy(key + above + 4, zone.apex, zone.apex_len);
-  std::memset(key + len, 0, 8);
+  std::memset(key + len, 0, kHashMinBytes);
   return table.Find(HashFoldedName(key, len), key, len);
 }
+
+RespondResult RespondExact(const AnswerTable& table, uint8_t* buf, size_t len, size_t buf_cap,
+                           const RespondOptions& options);
 
 // Inlined into its callers: a call per query cost about 45 instructions (callgrind), and the
 // burst's loop has room in the instruction caches.
@@ -511,6 +613,7 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
     }
     return Negative(table, pq, buf, buf_cap, options, zone, kRcodeNoError);
   }
+  if (!pq.name_checked && !ConfirmName(pq)) return RespondExact(table, buf, pq.len, buf_cap, options);
   const int zone_index = FindZone(table, pq);
   if (zone_index < 0) {
     if (!options.refuse_outside_zones) {
@@ -557,6 +660,15 @@ inline RespondResult Complete(const AnswerTable& table, ParsedQuery& pq, uint8_t
   return Answer(table, pq, table.Find(pq.hash, pq.key, pq.key_len), buf, buf_cap, options);
 }
 
+// A query whose guessed name is not in the table and does not walk to its root: answered from
+// a parse that walks the labels.
+[[gnu::noinline]] RespondResult RespondExact(const AnswerTable& table, uint8_t* buf, size_t len,
+                                             size_t buf_cap, const RespondOptions& options) {
+  ParsedQuery pq;
+  ParseExact(buf, len, buf_cap, &pq);
+  return Complete(table, pq, buf, buf_cap, options);
+}
+
 }  // namespace
 
 RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, size_t buf_cap,
@@ -601,7 +713,8 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     const uint64_t* slots = shard.slots();
     const uint64_t mask = shard.mask();
     const uint32_t tag = AnswerTable::TagOf(pq[i].hash);
-    size_t slot_index = pq[i].hash & mask;
+    const size_t home = pq[i].hash & mask;
+    size_t slot_index = home;
     for (int probe = 0; probe < 8; ++probe) {
       const uint64_t slot = slots[slot_index];
       if (slot == 0) {
@@ -609,10 +722,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
         break;
       }
       if (AnswerTable::SlotTag(slot) == tag) {
-        // The lines the entry's hot bytes span (the slot says how many): a line more costs a
-        // DRAM transfer at 100k Services, needed or not.
         const uint8_t* entry = shard.arena() + AnswerTable::SlotOffset(slot);
-        // Without branches: a line asked for twice costs nothing more.
         const unsigned more = AnswerTable::SlotMoreLines(slot);
         __builtin_prefetch(entry);
         __builtin_prefetch(entry + 64 * (more > 0));

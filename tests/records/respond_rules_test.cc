@@ -707,6 +707,70 @@ TEST_F(RespondRulesTest, TruncatedOptIsFormErr) {
   }
 }
 
+// respond() reads a name by its first zero byte and walks its labels only when the lookup misses
+// (respond.cc, GuessName): a zero byte inside a label must still be read as part of the label,
+// alone and in a burst.
+TEST_F(RespondRulesTest, ZeroBytesInsideLabelsAreLabelBytes) {
+  struct Case {
+    const char* what;
+    std::vector<uint8_t> question;  // name, type and class
+    uint8_t rcode;
+    bool echoed;  // the question is readable, so the response echoes it
+  };
+  std::vector<uint8_t> in_zone = Bytes({3, 'a', 0, 'b'});
+  AppendBytes(in_zone, EncodeQuestion("default.svc.cluster.local", kTypeA));
+  std::vector<uint8_t> outside = Bytes({2, 0, 0});
+  AppendBytes(outside, EncodeQuestion("example.com", kTypeA));
+  // Up to its first zero byte this reads as z.cluster.local, type A, class IN, and the message
+  // ends there; but the first label is 20 bytes long, and runs past the message.
+  std::vector<uint8_t> looks_in_zone = Bytes({20, 'z'});
+  AppendBytes(looks_in_zone, EncodeQuestion("cluster.local", kTypeA));
+  const std::vector<Case> cases = {
+      {"in a served zone", in_zone, kRcodeNxDomain, true},
+      {"outside the zones", outside, kRcodeRefused, true},
+      {"a well-formed question up to the zero, labels past the message", looks_in_zone,
+       kRcodeFormErr, false},
+      {"x then type A class IN up to the zero, a label past the message",
+       Bytes({5, 'x', 0, 0, 1, 0, 1}), kRcodeFormErr, false},
+  };
+  std::vector<std::vector<uint8_t>> bufs;
+  std::vector<records::RespondJob> jobs;
+  for (const Case& c : cases) {
+    std::vector<uint8_t> q = Header(1);
+    AppendBytes(q, c.question);
+    bufs.push_back(q);
+    SCOPED_TRACE(c.what);
+    Asked a = AskBytes(table(), q);
+    if (!c.echoed) {
+      ExpectBareHeader(a, c.rcode);
+    } else if (c.rcode != kRcodeNxDomain) {
+      ExpectQuestionOnly(a, c.rcode, c.question);
+    } else {
+      EXPECT_EQ(a.message.rcode, kRcodeNxDomain) << ToText(a.message);
+      ASSERT_THAT(a.message.question, SizeIs(1));
+      EXPECT_EQ(a.message.question[0].raw, c.question);
+      ASSERT_THAT(a.message.authority, SizeIs(1));
+      EXPECT_EQ(a.message.authority[0].name, "cluster.local.");
+    }
+  }
+  for (std::vector<uint8_t>& b : bufs) {
+    const uint16_t len = static_cast<uint16_t>(b.size());
+    b.resize(records::kUdpResponseRoom);
+    jobs.push_back({b.data(), len, static_cast<uint16_t>(b.size()), records::RespondResult{}});
+  }
+  records::RespondBurst(table(), jobs.data(), jobs.size(), records::RespondOptions{});
+  for (size_t i = 0; i < cases.size(); ++i) {
+    SCOPED_TRACE(cases[i].what);
+    EXPECT_EQ(jobs[i].result.verdict, records::Verdict::kReply);
+    EXPECT_EQ(jobs[i].result.rcode, cases[i].rcode);
+    const size_t size = cases[i].echoed ? records::kHeaderSize + cases[i].question.size()
+                                        : records::kHeaderSize;
+    EXPECT_EQ(std::vector<uint8_t>(bufs[i].begin() + 12, bufs[i].begin() + size),
+              std::vector<uint8_t>(cases[i].question.begin(),
+                                   cases[i].question.begin() + (size - records::kHeaderSize)));
+  }
+}
+
 // Every single-byte change of a few queries: a drop, a forward, or a response the independent
 // decoder accepts (AskBytes checks both), never a crash.
 TEST_F(RespondRulesTest, EverySingleByteChangeIsHandled) {
