@@ -678,6 +678,20 @@ RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, 
   return Complete(table, pq, buf, buf_cap, options);
 }
 
+#if defined(__AVX2__)
+// Bit k set: slot k of the line (8 slots) holds `tag`, or, with `empty`, is empty.
+inline uint32_t SlotLineMatches(const uint64_t* line, uint32_t tag, bool empty) {
+  const __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(line));
+  const __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(line + 4));
+  const __m256i want = empty ? _mm256_setzero_si256() : _mm256_set1_epi64x(tag);
+  const int shift = empty ? 0 : AnswerTable::kSlotTagShift;
+  const __m256i a = _mm256_cmpeq_epi64(_mm256_srli_epi64(lo, shift), want);
+  const __m256i b = _mm256_cmpeq_epi64(_mm256_srli_epi64(hi, shift), want);
+  return static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(a))) |
+         static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(b))) << 4;
+}
+#endif
+
 // RespondBurst's pass C found neither the entry nor an empty slot in the first cache line.
 const uint8_t* const kProbeUnfinished = reinterpret_cast<const uint8_t*>(uintptr_t{1});
 
@@ -714,6 +728,33 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     const uint64_t mask = shard.mask();
     const uint32_t tag = AnswerTable::TagOf(pq[i].hash);
     const size_t home = pq[i].hash & mask;
+#if defined(__AVX2__)
+    // The whole line at once, without a branch on what it holds (whether a name is in the table
+    // is a coin toss in a mix of names): the first slot from home on that is the tag's or empty.
+    const size_t in_line = home & 7;  // a shard has at least a line of slots, line-aligned
+    const uint64_t* line = slots + (home - in_line);
+    const uint32_t hits = SlotLineMatches(line, tag, /*empty=*/false);
+    const uint32_t empties = SlotLineMatches(line, tag, /*empty=*/true);
+    const uint32_t first = _tzcnt_u32((hits | empties) >> in_line);  // 32 when none
+    const size_t at = (in_line + first) & 7;
+    const uint64_t slot = line[at];
+    // Selects by masks: GCC turns ?: on these into branches.
+    const uintptr_t found = first < 8 - in_line;
+    const uintptr_t hit = found & (hits >> at);  // 1 or 0
+    const uintptr_t entry = reinterpret_cast<uintptr_t>(shard.arena()) + AnswerTable::SlotOffset(slot);
+    // The lines the entry's hot bytes span (the slot says how many): a line more costs a DRAM
+    // transfer at 100k Services, needed or not. A line asked for twice costs nothing more; a
+    // miss asks for the slot line again.
+    const uintptr_t line_address = reinterpret_cast<uintptr_t>(line);
+    const uint8_t* fetch = reinterpret_cast<const uint8_t*>(line_address ^ ((line_address ^ entry) & -hit));
+    const unsigned more = AnswerTable::SlotMoreLines(slot) & static_cast<unsigned>(-hit);
+    __builtin_prefetch(fetch);
+    __builtin_prefetch(fetch + 64 * ((more + 3) >> 2));  // more > 0, written so as not to branch
+    __builtin_prefetch(fetch + 64 * (more & 2));         // (more > 1) * 2
+    __builtin_prefetch(fetch + 64 * more);
+    const uintptr_t otherwise = reinterpret_cast<uintptr_t>(kProbeUnfinished) & (found - 1);  // null when found
+    candidates[i] = reinterpret_cast<const uint8_t*>(otherwise ^ ((otherwise ^ entry) & -hit));
+#else
     size_t slot_index = home;
     for (int probe = 0; probe < 8; ++probe) {
       const uint64_t slot = slots[slot_index];
@@ -734,6 +775,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
       slot_index = (slot_index + 1) & mask;
       if ((slot_index & 7) == 0) break;  // the next cache line: leave it to the lookup
     }
+#endif
   }
   // D: answer, the lookup finished from cache now. A candidate with another name (the same tag)
   // or a probe that left its cache line takes the whole lookup.
