@@ -55,5 +55,22 @@ TEST(QueryCounters, LabelNames) {
   EXPECT_EQ(DropReasonName(DropReason::kShortHeader), "short_header");
 }
 
+TEST(QueryCounters, EveryQtypeHasItsSlot) {
+  EXPECT_EQ(QtypeSlotOf(kTypeA), QtypeSlot::kA);
+  EXPECT_EQ(QtypeSlotOf(kTypeAaaa), QtypeSlot::kAaaa);
+  EXPECT_EQ(QtypeSlotOf(kTypeSrv), QtypeSlot::kSrv);
+  EXPECT_EQ(QtypeSlotOf(kTypePtr), QtypeSlot::kPtr);
+  EXPECT_EQ(QtypeSlotOf(kTypeTxt), QtypeSlot::kTxt);
+  EXPECT_EQ(QtypeSlotOf(kTypeSoa), QtypeSlot::kSoa);
+  EXPECT_EQ(QtypeSlotOf(kTypeNs), QtypeSlot::kNs);
+  EXPECT_EQ(QtypeSlotOf(kTypeCname), QtypeSlot::kCname);
+  EXPECT_EQ(QtypeSlotOf(kTypeAny), QtypeSlot::kAny);
+  int named = 0;
+  for (uint32_t t = 0; t <= 0xffff; ++t) {
+    if (QtypeSlotOf(static_cast<uint16_t>(t)) != QtypeSlot::kOther) ++named;
+  }
+  EXPECT_EQ(named, 9);  // the nine above; 0, 256 (URI), 257 (CAA), 65535 among the others
+}
+
 }  // namespace
 }  // namespace clusterdns::records
