@@ -90,7 +90,8 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
     uint8_t* frame = rte_pktmbuf_mtod(m, uint8_t*);
     // Writable bytes from frame[0]: the rest of the segment's data room.
     const size_t room = static_cast<size_t>(m->buf_len) - m->data_off;
-    const ParsedFrame p = ClassifyFrame(frame, m->data_len, port.mac, config.served, RxChecksOf(m));
+    const ParsedFrame p =
+        ClassifyFrame(frame, m->data_len, port.mac, config.served, RxChecksOf(m), room);
     switch (p.action) {
       case FrameAction::kDns: {
         if (unlikely(table == nullptr)) {
@@ -160,7 +161,8 @@ void PollPort(const WorkerConfig& config, const WorkerPort& port,
       switch (r.verdict) {
         case records::Verdict::kReply: {
           const ParsedFrame& p = job_frames[j];
-          const size_t len = FinishDnsReply(rte_pktmbuf_mtod(m, uint8_t*), p, r.size, l4);
+          const size_t len = FinishDnsReply(rte_pktmbuf_mtod(m, uint8_t*), p, r.size, l4,
+                                            static_cast<size_t>(m->buf_len) - m->data_off);
           if (unlikely(len == 0)) {
             CountDrop(counters, WorkerDropReason::kReplyFailed);
             dropped[drop_count++] = m;

@@ -19,6 +19,7 @@ enum class L2Dest : uint8_t { kOurs, kBroadcast, kIpv6Group };
 struct Input {
   const uint8_t* frame;
   size_t len;
+  size_t readable;  // ≥ len
   const ServedAddresses& served;
   L2Dest l2;
   RxChecks rx;
@@ -68,7 +69,9 @@ void ParseUdp(const Input& in, ParsedFrame& p, const uint8_t* ip) {
         p.family == IpFamily::kV4
             ? PseudoHeaderSumV4(ip + ipv4::kSrc, ip + ipv4::kDst, kProtoUdp, p.l4_len)
             : PseudoHeaderSumV6(ip + ipv6::kSrc, p.l4_len, kProtoUdp);
-    if (OnesAdd(pseudo, OnesSum(u, p.l4_len)) != 0xffff) return Drop(p, DropReason::kBadChecksum);
+    const bool slack = in.readable >= size_t{p.l4_offset} + p.l4_len + kOnesSumSlack;
+    const uint16_t sum = slack ? OnesSumWithSlack(u, p.l4_len) : OnesSum(u, p.l4_len);
+    if (OnesAdd(pseudo, sum) != 0xffff) return Drop(p, DropReason::kBadChecksum);
   }
   p.payload_offset = static_cast<uint16_t>(p.l4_offset + udp::kHeaderLen);
   p.payload_len = static_cast<uint16_t>(p.l4_len - udp::kHeaderLen);
@@ -228,7 +231,8 @@ void ParseIpv6(const Input& in, ParsedFrame& p) {
 }  // namespace
 
 ParsedFrame ClassifyFrame(const uint8_t* frame, size_t len, const MacAddress& ours,
-                          const ServedAddresses& served, RxChecks rx) noexcept {
+                          const ServedAddresses& served, RxChecks rx,
+                          size_t readable) noexcept {
   ParsedFrame p;
   if (len < eth::kHeaderLen) {
     Drop(p, DropReason::kTruncated);
@@ -273,7 +277,7 @@ ParsedFrame ClassifyFrame(const uint8_t* frame, size_t len, const MacAddress& ou
   }
   p.l3_offset = static_cast<uint16_t>(type_at + 2);
 
-  const Input in{frame, len, served, l2, rx};
+  const Input in{frame, len, readable > len ? readable : len, served, l2, rx};
   switch (type) {
     case eth::kTypeArp:
       if (l2 == L2Dest::kIpv6Group) {

@@ -112,8 +112,12 @@ struct RxChecks {
   bool udp_checksum_good = false;
 };
 
+// `readable`: bytes that may be read from `frame` (an mbuf's data room), at least `len`; when
+// there are kOnesSumSlack past the frame, the UDP checksum is verified without a branch on the
+// length's low bits (checksum.h). 0: `len`.
 ParsedFrame ClassifyFrame(const uint8_t* frame, size_t len, const MacAddress& ours,
-                          const ServedAddresses& served, RxChecks rx = {}) noexcept;
+                          const ServedAddresses& served, RxChecks rx = {},
+                          size_t readable = 0) noexcept;
 
 const char* DropReasonName(DropReason reason) noexcept;            // "truncated", ... (metrics)
 const char* ExceptionReasonName(ExceptionReason reason) noexcept;  // "ethertype", ...

@@ -41,7 +41,7 @@ void RewriteIpv6(uint8_t* ip, uint16_t payload_len, uint8_t hop_limit) {
 }  // namespace
 
 size_t FinishDnsReply(uint8_t* frame, const ParsedFrame& p, size_t dns_len,
-                      L4Checksum checksum) noexcept {
+                      L4Checksum checksum, size_t readable) noexcept {
   uint8_t* ip = frame + p.l3_offset;
   uint8_t* u = frame + p.l4_offset;
   const size_t ip_header_len = size_t{p.l4_offset} - p.l3_offset;  // IPv4 options included
@@ -68,7 +68,10 @@ size_t FinishDnsReply(uint8_t* frame, const ParsedFrame& p, size_t dns_len,
     StoreBe16(u + udp::kChecksum, pseudo);
   } else {
     const uint16_t header = FoldSum(uint64_t{p.src_port} + p.dst_port + udp_len);  // checksum 0
-    const uint16_t sum = OnesAdd(OnesAdd(pseudo, header), OnesSum(u + udp::kHeaderLen, dns_len));
+    const uint8_t* dns = u + udp::kHeaderLen;
+    const bool slack = readable >= size_t{p.payload_offset} + dns_len + kOnesSumSlack;
+    const uint16_t body = slack ? OnesSumWithSlack(dns, dns_len) : OnesSum(dns, dns_len);
+    const uint16_t sum = OnesAdd(OnesAdd(pseudo, header), body);
     StoreBe16(u + udp::kChecksum, UdpChecksumFromSum(sum));
   }
   return size_t{p.payload_offset} + dns_len;

@@ -40,9 +40,11 @@ enum class L4Checksum : uint8_t {
 // source becomes the query's destination, our MAC), IP addresses and UDP ports; sets IPv4 total
 // length and TTL and updates the header checksum incrementally (RFC 1624), or IPv6 payload length
 // and hop limit; sets the UDP length and checksum (see L4Checksum; IPv4 gets a real checksum too,
-// never zero). Returns 0 if the UDP datagram would exceed 65535 bytes.
+// never zero). Returns 0 if the UDP datagram would exceed 65535 bytes. `readable`: bytes that
+// may be read from `frame` (0: the reply's); kOnesSumSlack past the reply let the checksum skip
+// the branches on the length's low bits (checksum.h).
 size_t FinishDnsReply(uint8_t* frame, const ParsedFrame& p, size_t dns_len,
-                      L4Checksum checksum = L4Checksum::kSoftware) noexcept;
+                      L4Checksum checksum = L4Checksum::kSoftware, size_t readable = 0) noexcept;
 
 // kArpRequest. Turns the request into the reply (RFC 826): opcode 2, our MAC and the requested
 // address as sender, the requester as target; Ethernet to the requester's hardware address from

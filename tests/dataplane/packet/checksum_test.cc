@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <random>
+#include <vector>
 
 #include "tests/dataplane/packet/frame_builder.h"
 
@@ -14,7 +15,9 @@ namespace {
 using dataplane::ChecksumFromSum;
 using dataplane::FoldSum;
 using dataplane::OnesAdd;
+using dataplane::kOnesSumSlack;
 using dataplane::OnesSum;
+using dataplane::OnesSumWithSlack;
 using dataplane::PseudoHeaderSumV4;
 using dataplane::PseudoHeaderSumV6;
 using dataplane::UdpChecksumFromSum;
@@ -30,6 +33,24 @@ TEST(Checksum, OnesSumMatchesNaiveAtEveryLengthAndAlignment) {
     for (size_t len = 0; len <= 2048; ++len) {
       ASSERT_EQ(OnesSum(buf.data() + offset, len), NaiveFold(NaiveSum(buf.data() + offset, len)))
           << "offset " << offset << " len " << len;
+    }
+  }
+}
+
+// The slack variant reads up to kOnesSumSlack bytes past the data (each buffer here ends exactly
+// there, so the sanitizer build checks it) and what it finds there does not count.
+TEST(Checksum, OnesSumWithSlackMatchesOnesSum) {
+  std::mt19937 rng(2);
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t len = 0; len <= 300; ++len) {
+      std::vector<uint8_t> buf(offset + len + kOnesSumSlack);
+      for (auto& b : buf) b = static_cast<uint8_t>(rng());
+      const uint16_t want = OnesSum(buf.data() + offset, len);
+      ASSERT_EQ(OnesSumWithSlack(buf.data() + offset, len), want)
+          << "offset " << offset << " len " << len;
+      for (size_t i = offset + len; i < buf.size(); ++i) buf[i] = static_cast<uint8_t>(~buf[i]);
+      ASSERT_EQ(OnesSumWithSlack(buf.data() + offset, len), want)
+          << "offset " << offset << " len " << len << ", slack bytes flipped";
     }
   }
 }

@@ -4,8 +4,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 
+#include "dataplane/packet/checksum.h"
 #include "dataplane/packet/reply.h"
 #include "records/dns_constants.h"
 #include "records/respond.h"
@@ -44,9 +46,16 @@ class DnsReplyTest : public ::testing::Test {
     const records::RespondResult r = records::Respond(*table_, buf.data() + p.payload_offset,
                                                       p.payload_len, records::kUdpResponseRoom, {});
     EXPECT_EQ(r.verdict, records::Verdict::kReply);
+    // The worker passes the mbuf's room, which lets the checksum read past the reply
+    // (checksum.h): the same frame as without it, with junk in that room.
+    Bytes roomy = buf;
+    roomy.resize(buf.size() + dataplane::kOnesSumSlack);
+    std::fill(roomy.begin() + p.payload_offset + r.size, roomy.end(), 0xa5);
     const size_t len = dataplane::FinishDnsReply(buf.data(), p, r.size, checksum);
     EXPECT_EQ(len, size_t{p.payload_offset} + r.size);
+    EXPECT_EQ(dataplane::FinishDnsReply(roomy.data(), p, r.size, checksum, roomy.size()), len);
     buf.resize(len);
+    EXPECT_EQ(Bytes(roomy.begin(), roomy.begin() + static_cast<long>(len)), buf);
     if (checksum == L4Checksum::kOffload) SimulateNicChecksum(buf);
     Bytes dns;
     EXPECT_TRUE(CheckUdpReply(query, buf, kOurMac, &dns));

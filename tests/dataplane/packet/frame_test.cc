@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include "dataplane/packet/checksum.h"
 #include "tests/dataplane/packet/frame_builder.h"
 #include "tests/dataplane/packet/test_port.h"
 
@@ -216,6 +217,22 @@ TEST(ClassifyFrame, UdpLengthAndChecksum) {
   Bytes v6 = UdpFrameV6({}, {}, 40000, 53, kDns);
   v6.back() ^= 0x40;
   ExpectDrop(v6, DropReason::kBadChecksum);
+
+  // The same with room readable past the frame, as an mbuf has (the checksum is then summed
+  // without branches on the length, checksum.h): a change in any of the last 16 bytes still
+  // counts, and the room's bytes do not.
+  for (const Bytes& base : {good, UdpFrameV6({}, {}, 40000, 53, kDns)}) {
+    for (size_t back = 1; back <= 16; ++back) {
+      Bytes room = base;
+      room.resize(base.size() + dataplane::kOnesSumSlack, 0xa5);
+      const auto classify = [&](const Bytes& b) {
+        return dataplane::ClassifyFrame(b.data(), base.size(), OurMac(), Served(), {}, b.size());
+      };
+      EXPECT_EQ(classify(room).action, FrameAction::kDns) << back;
+      room[base.size() - back] ^= 0x04;
+      EXPECT_EQ(classify(room).drop, DropReason::kBadChecksum) << back;
+    }
+  }
   v6 = UdpFrameV6({}, {}, 40000, 53, kDns);
   PutU16(v6, 54 + 6, 0);  // zero UDP checksum is illegal over IPv6
   ExpectDrop(v6, DropReason::kBadChecksum);
