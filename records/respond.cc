@@ -109,8 +109,9 @@ inline size_t GuessName(const uint8_t* name, size_t room, ParsedQuery* pq) {
   const size_t n = _tzcnt_u64(zeros) + 1;  // 65 when there is none
   if (n > room || n > 64) return 0;
   const __m256i length = _mm256_set1_epi8(static_cast<char>(n));
-  const __m256i index_lo = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
-                                            17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31);
+  const __m256i index_lo = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+                                            16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29,
+                                            30, 31);
   const __m256i index_hi = _mm256_add_epi8(index_lo, _mm256_set1_epi8(32));
   _mm256_store_si256(reinterpret_cast<__m256i*>(pq->key),
                      _mm256_and_si256(FoldVector(lo), _mm256_cmpgt_epi8(length, index_lo)));
@@ -576,9 +577,6 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
   return table.Find(HashFoldedName(key, len), key, len);
 }
 
-RespondResult RespondExact(const AnswerTable& table, uint8_t* buf, size_t len, size_t buf_cap,
-                           const RespondOptions& options);
-
 // Inlined into its callers: a call per query cost about 45 instructions (callgrind), and the
 // burst's loop has room in the instruction caches.
 [[gnu::always_inline]] inline RespondResult Answer(const AnswerTable& table, ParsedQuery& pq,
@@ -613,7 +611,9 @@ RespondResult RespondExact(const AnswerTable& table, uint8_t* buf, size_t len, s
     }
     return Negative(table, pq, buf, buf_cap, options, zone, kRcodeNoError);
   }
-  if (!pq.name_checked && !ConfirmName(pq)) return RespondExact(table, buf, pq.len, buf_cap, options);
+  if (!pq.name_checked && !ConfirmName(pq)) {
+    return RespondWalkingLabels(table, buf, pq.len, buf_cap, options);
+  }
   const int zone_index = FindZone(table, pq);
   if (zone_index < 0) {
     if (!options.refuse_outside_zones) {
@@ -660,16 +660,16 @@ inline RespondResult Complete(const AnswerTable& table, ParsedQuery& pq, uint8_t
   return Answer(table, pq, table.Find(pq.hash, pq.key, pq.key_len), buf, buf_cap, options);
 }
 
-// A query whose guessed name is not in the table and does not walk to its root: answered from
-// a parse that walks the labels.
-[[gnu::noinline]] RespondResult RespondExact(const AnswerTable& table, uint8_t* buf, size_t len,
-                                             size_t buf_cap, const RespondOptions& options) {
+}  // namespace
+
+// Also where a query goes whose guessed name is not in the table and does not walk to its root.
+[[gnu::noinline]] RespondResult RespondWalkingLabels(const AnswerTable& table, uint8_t* buf,
+                                                     size_t query_len, size_t buf_cap,
+                                                     const RespondOptions& options) noexcept {
   ParsedQuery pq;
-  ParseExact(buf, len, buf_cap, &pq);
+  ParseExact(buf, query_len, buf_cap, &pq);
   return Complete(table, pq, buf, buf_cap, options);
 }
-
-}  // namespace
 
 RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, size_t buf_cap,
                       const RespondOptions& options) noexcept {
@@ -741,18 +741,21 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     // Selects by masks: GCC turns ?: on these into branches.
     const uintptr_t found = first < 8 - in_line;
     const uintptr_t hit = found & (hits >> at);  // 1 or 0
-    const uintptr_t entry = reinterpret_cast<uintptr_t>(shard.arena()) + AnswerTable::SlotOffset(slot);
+    const uintptr_t entry =
+        reinterpret_cast<uintptr_t>(shard.arena()) + AnswerTable::SlotOffset(slot);
     // The lines the entry's hot bytes span (the slot says how many): a line more costs a DRAM
     // transfer at 100k Services, needed or not. A line asked for twice costs nothing more; a
     // miss asks for the slot line again.
     const uintptr_t line_address = reinterpret_cast<uintptr_t>(line);
-    const uint8_t* fetch = reinterpret_cast<const uint8_t*>(line_address ^ ((line_address ^ entry) & -hit));
+    const uint8_t* fetch =
+        reinterpret_cast<const uint8_t*>(line_address ^ ((line_address ^ entry) & -hit));
     const unsigned more = AnswerTable::SlotMoreLines(slot) & static_cast<unsigned>(-hit);
     __builtin_prefetch(fetch);
     __builtin_prefetch(fetch + 64 * ((more + 3) >> 2));  // more > 0, written so as not to branch
     __builtin_prefetch(fetch + 64 * (more & 2));         // (more > 1) * 2
     __builtin_prefetch(fetch + 64 * more);
-    const uintptr_t otherwise = reinterpret_cast<uintptr_t>(kProbeUnfinished) & (found - 1);  // null when found
+    // Null when found (an empty slot), kProbeUnfinished when not.
+    const uintptr_t otherwise = reinterpret_cast<uintptr_t>(kProbeUnfinished) & (found - 1);
     candidates[i] = reinterpret_cast<const uint8_t*>(otherwise ^ ((otherwise ^ entry) & -hit));
 #else
     size_t slot_index = home;

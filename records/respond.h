@@ -74,6 +74,13 @@ inline constexpr size_t kTcpResponseRoom = 65535;
 RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, size_t buf_cap,
                       const RespondOptions& options) noexcept;
 
+// Respond() with the question name read label by label from its first byte. Respond() and
+// RespondBurst() read a name by its first zero byte instead, and walk its labels only when the
+// table does not hold it (respond.cc, GuessName): they must give the same bytes as this, which
+// the tests check.
+RespondResult RespondWalkingLabels(const AnswerTable& table, uint8_t* buf, size_t query_len,
+                                   size_t buf_cap, const RespondOptions& options) noexcept;
+
 // A burst: parses and hashes every query, prefetches their slots and entries, then answers them
 // (STYLE.md example 2). Same results as calling Respond() on each. At most kMaxBurst jobs: the
 // caller splits larger batches (jobs past kMaxBurst get no result).

@@ -5,7 +5,8 @@
 //   - kDrop and kForward leave the buffer untouched;
 //   - with a buffer of exactly the query's size (so ASan sees any read past the query), the
 //     response still fits or the verdict is a drop;
-//   - RespondBurst over several copies gives the same results and bytes as Respond.
+//   - RespondBurst over several copies gives the same results and bytes as Respond, and so does
+//     RespondWalkingLabels (which reads the name label by label, where Respond guesses its end).
 // Any violation aborts, which libFuzzer reports as a crash with the input saved.
 #include <cstddef>
 #include <cstdint>
@@ -31,12 +32,13 @@ constexpr size_t kCanaryBytes = 64;
 constexpr size_t kBurstCopies = 5;
 
 // Buffers allocated once and reused (each input costs memsets, not 64 KiB allocations): the
-// in-place run, the single run the burst is compared with, and the burst's copies, each with
+// in-place run, the single run the burst is compared with, the burst's copies and the
+// label-by-label run, each with
 // room for the largest query, a TCP response and the canary.
 constexpr size_t kPoolBufferSize =
     records::kMaxMessageSize + records::kTcpResponseRoom + kCanaryBytes;
 uint8_t* PoolBuffer(size_t i) {
-  static uint8_t* const pool = new uint8_t[(kBurstCopies + 2) * kPoolBufferSize];
+  static uint8_t* const pool = new uint8_t[(kBurstCopies + 3) * kPoolBufferSize];
   return pool + i * kPoolBufferSize;
 }
 
@@ -125,6 +127,11 @@ void CheckResult(const records::RespondResult& r, const uint8_t* query, size_t q
   }
 }
 
+bool SameResult(const records::RespondResult& a, const records::RespondResult& b) {
+  return a.verdict == b.verdict && a.drop == b.drop && a.rcode == b.rcode && a.qtype == b.qtype &&
+         a.size == b.size && a.truncated == b.truncated;
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -165,6 +172,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     uint8_t* single_buf = Prepare(PoolBuffer(1), data, size, job_cap);
     const records::RespondResult single =
         records::Respond(**table, single_buf, size, job_cap, *options);
+    const size_t compared = single.verdict == records::Verdict::kReply ? single.size : size;
+    uint8_t* walked_buf = Prepare(PoolBuffer(2 + kBurstCopies), data, size, job_cap);
+    const records::RespondResult walked =
+        records::RespondWalkingLabels(**table, walked_buf, size, job_cap, *options);
+    Check(SameResult(walked, single), "Respond result differs from RespondWalkingLabels");
+    Check(std::memcmp(walked_buf, single_buf, compared) == 0,
+          "Respond bytes differ from RespondWalkingLabels");
     records::RespondJob jobs[kBurstCopies];
     for (size_t i = 0; i < kBurstCopies; ++i) {
       jobs[i] = records::RespondJob{Prepare(PoolBuffer(2 + i), data, size, job_cap),
@@ -174,10 +188,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = 0; i < kBurstCopies; ++i) {
       const records::RespondResult& b = jobs[i].result;
       CheckResult(b, data, size, jobs[i].buf, job_cap, *options);
-      Check(b.verdict == single.verdict && b.drop == single.drop && b.rcode == single.rcode &&
-                b.qtype == single.qtype && b.size == single.size && b.truncated == single.truncated,
-            "RespondBurst result differs from Respond");
-      const size_t compared = b.verdict == records::Verdict::kReply ? b.size : size;
+      Check(SameResult(b, single), "RespondBurst result differs from Respond");
       Check(std::memcmp(jobs[i].buf, single_buf, compared) == 0,
             "RespondBurst bytes differ from Respond");
     }

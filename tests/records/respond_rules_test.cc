@@ -892,12 +892,7 @@ TEST_F(RespondRulesTest, BurstGivesTheSameBytesAsRespond) {
         const records::RespondResult single =
             records::Respond(table(), single_bufs[i].data(), queries[i].size(), cap, options);
         const records::RespondResult& burst = jobs[i].result;
-        EXPECT_EQ(burst.verdict, single.verdict);
-        EXPECT_EQ(burst.drop, single.drop);
-        EXPECT_EQ(burst.rcode, single.rcode);
-        EXPECT_EQ(burst.qtype, single.qtype);
-        EXPECT_EQ(burst.size, single.size);
-        EXPECT_EQ(burst.truncated, single.truncated);
+        ExpectSameResult(burst, single);
         EXPECT_EQ(burst_bufs[i], single_bufs[i]);  // the whole buffer, response and beyond
         ++verdicts[static_cast<int>(single.verdict)];
         if (single.verdict == records::Verdict::kReply) {

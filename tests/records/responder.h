@@ -56,4 +56,17 @@ inline std::vector<std::string> SectionTexts(const std::vector<DecodedRecord>& r
   return out;
 }
 
+// Every field of two results, one EXPECT each (the differential tests: burst against single,
+// guessed name against walked).
+inline void ExpectSameResult(const records::RespondResult& got,
+                             const records::RespondResult& want) {
+  EXPECT_EQ(got.verdict, want.verdict);
+  EXPECT_EQ(got.drop, want.drop);
+  EXPECT_EQ(got.rcode, want.rcode);
+  EXPECT_EQ(got.qtype, want.qtype);
+  EXPECT_EQ(got.size, want.size);
+  EXPECT_EQ(got.truncated, want.truncated);
+  EXPECT_EQ(got.cached, want.cached);
+}
+
 }  // namespace clusterdns::testing
