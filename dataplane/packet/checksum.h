@@ -95,8 +95,9 @@ inline uint16_t OnesSum(const uint8_t* data, size_t len) noexcept {
   return HostOrder16(FoldSum(a + b));
 }
 
-// Bytes OnesSumWithSlack may read past the end of its data.
-inline constexpr size_t kOnesSumSlack = 15;
+// Bytes OnesSumWithSlack may read past the end of its data: a whole 16-byte piece when the
+// data ends on a 16-byte step.
+inline constexpr size_t kOnesSumSlack = 16;
 
 // OnesSum for data that is followed by at least kOnesSumSlack readable bytes (an mbuf's unused
 // data room): the last 0-15 bytes are read as one 16-byte piece with the bytes past the end
