@@ -3,8 +3,8 @@
 # NXDOMAIN queries in random order. Prints the medians of 5 repetitions: ns and TSC cycles per
 # query for respond() and its burst variant, full compile time, one-change rebuild time, table
 # bytes per Service; then a lookup in the table against abseil's SwissTable; then the
-# instructions a query of the burst variant under callgrind (installs valgrind). Not a test: run
-# it by hand and copy the figures into README.md.
+# instructions and mispredicted branches a query of the burst variant under callgrind (installs
+# valgrind). Not a test: run it by hand and copy the figures into README.md.
 #   scripts/bench-records.sh [extra Google Benchmark flags]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,12 +30,19 @@ fi
 cmake -S . -B build-callgrind -G Ninja -DCMAKE_BUILD_TYPE=Release -DCDNS_MARCH=x86-64-v3 \
   -DCDNS_FUZZ=OFF >/dev/null
 cmake --build build-callgrind --target records_bench >/dev/null
+# With callgrind's branch simulation: mispredicted conditional branches a query as well (a
+# simple predictor's count, not the CPU's; branches that follow the name or whether it is in
+# the table cost more than instructions do, see README "Records").
 for name in RespondBurst RespondBurstInCache; do
   out=$(mktemp)
-  valgrind --tool=callgrind --callgrind-out-file="$out" \
+  valgrind --tool=callgrind --branch-sim=yes --callgrind-out-file="$out" \
     --toggle-collect='clusterdns::records::RespondBurst*' build-callgrind/bench/records_bench \
     --benchmark_filter="^Instructions/$name/" >/dev/null 2>&1
-  total=$(sed -n 's/^summary: *//p' "$out")
+  # summary: Ir Bc Bcm Bi Bim
+  read -r total _ mispredicted _ < <(sed -n 's/^summary: *//p' "$out")
   rm -f "$out"
-  echo "instructions/query $name: $((total / (512 * 32))) (callgrind, x86-64-v3 build, 512 bursts of 32)"
+  queries=$((512 * 32))
+  echo "instructions/query $name: $((total / queries)), mispredicted branches/query:" \
+    "$(awk -v m="$mispredicted" -v q="$queries" 'BEGIN { printf "%.2f", m / q }')" \
+    "(callgrind, x86-64-v3 build, 512 bursts of 32)"
 done
