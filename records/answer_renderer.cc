@@ -179,7 +179,6 @@ std::vector<ZoneAnswerInfo> MakeZoneAnswerInfo(const ServedZones& zones, const Z
   for (const ServedZone& zone : zones.zones) {
     ZoneAnswerInfo info;
     info.apex_len = static_cast<uint8_t>(zone.apex.size());
-    info.apex_labels = static_cast<uint8_t>(LabelCount(zone.apex));
     std::memcpy(info.apex, zone.apex.data(), zone.apex.size());
     if (zone.apex.size() >= 8) std::memcpy(&info.apex_tail, zone.apex.data() + zone.apex.size() - 8, 8);
     info.kind = zone.kind;

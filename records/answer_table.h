@@ -106,7 +106,6 @@ inline size_t TypesOffset(size_t key_len) { return sizeof(EntryHeader) + key_len
 struct ZoneAnswerInfo {
   uint8_t apex[256 + kNameReadSlack];  // folded wire name; NameEquals reads past its end
   uint8_t apex_len = 0;
-  uint8_t apex_labels = 0;  // labels of the apex, the root not counted
   uint64_t apex_tail = 0;  // the apex's last 8 bytes when it has at least 8 (a quick reject)
   ZoneKind kind = ZoneKind::kCluster;
   bool pod_records = false;

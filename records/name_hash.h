@@ -66,14 +66,6 @@ inline uint64_t HashFoldedName(const uint8_t* padded, size_t len) noexcept {
   return HashFinish(h, len);
 }
 
-// The same hash for a name that is not padded (control plane).
-inline uint64_t HashName(std::string_view wire) noexcept {
-  uint8_t padded[kNameKeyBufferSize] = {};
-  const size_t len = wire.size() < kNameKeyBufferSize - 8 ? wire.size() : kNameKeyBufferSize - 8;
-  std::memcpy(padded, wire.data(), len);
-  return HashFoldedName(padded, len);
-}
-
 // A copy of a name in a zero-padded buffer, with its hash. Control plane and tests.
 struct NameKey {
   uint8_t bytes[kNameKeyBufferSize];
@@ -87,5 +79,8 @@ struct NameKey {
     hash = HashFoldedName(bytes, len);
   }
 };
+
+// The same hash for a name that is not padded (control plane).
+inline uint64_t HashName(std::string_view wire) noexcept { return NameKey(wire).hash; }
 
 }  // namespace clusterdns::records

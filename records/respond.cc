@@ -121,6 +121,29 @@ inline size_t GuessName(const uint8_t* name, size_t room, ParsedQuery* pq) {
 }
 #endif
 
+// Walks the labels of the name at `name` within `room` bytes: returns its length (the root's
+// byte included), or 0 if its labels run past `room` or one is over 63 (a pointer or a reserved
+// label type). Bit i of *starts: a label starts at byte i, for i < 64.
+//
+// The lengths are checked once, after the walk: a length over 63 has bit 6 or 7 set. Until then
+// such a byte only moves `at`, and every read is still below `room`.
+inline size_t WalkLabels(const uint8_t* name, size_t room, uint64_t* starts) {
+  size_t at = 0;
+  unsigned lengths = 0;
+  uint64_t seen = 0;
+  while (true) {
+    const size_t l = name[at];
+    lengths |= static_cast<unsigned>(l);
+    seen |= at < 64 ? uint64_t{1} << at : 0;
+    at += l + 1;
+    if (l == 0) break;         // at ≤ room: the root's own byte was below room
+    if (at >= room) return 0;  // no room for the next length byte
+  }
+  if (lengths > kMaxLabelLength) return 0;
+  *starts = seen;
+  return at;
+}
+
 // Reads the question name at offset 12 into pq->key (folded, zero-padded for the hash) and
 // returns the offset after it, or 0 if it is malformed or compressed. `cap` is how much of buf
 // may be read. Unless `exact`, a name may be read by GuessName, its labels unchecked.
@@ -142,22 +165,9 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, bool 
     }
   }
 #endif
-  // The label walk. The lengths are checked once, after it: a length over 63 (a pointer or a
-  // reserved label type) has bit 6 or 7 set. Until then such a byte only moves `at`, and every
-  // read is still below `room`.
-  size_t at = 0;
-  unsigned lengths = 0;
-  uint64_t starts = 0;
-  while (true) {
-    const size_t l = name[at];
-    lengths |= static_cast<unsigned>(l);
-    starts |= at < 64 ? uint64_t{1} << at : 0;
-    at += l + 1;
-    if (l == 0) break;         // at ≤ room: the root's own byte was below room
-    if (at >= room) return 0;  // no room for the next length byte
-  }
-  if (lengths > kMaxLabelLength) return 0;
-  const size_t n = at;
+  uint64_t starts;
+  const size_t n = WalkLabels(name, room, &starts);
+  if (n == 0) return 0;
   // Fold whole chunks (length bytes are ≤ 63, never in 'A'..'Z'), then zero what the hash reads
   // past the name.
   if (n <= 64 && kHeaderSize + 64 <= cap) {
@@ -178,21 +188,10 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, bool 
   return kHeaderSize + n;
 }
 
-// Walks the labels of a name that GuessName read: whether they end at its root (no length over
-// 63, the first zero byte is the root's). Records where they start.
+// Walks the labels of a name that GuessName read: whether they end at its root, its first zero
+// byte (length bytes are not folded, so the key walks as the question does).
 inline bool ConfirmName(ParsedQuery& pq) {
-  const size_t root = pq.key_len - 1;  // the first zero byte: every length before it is ≥ 1
-  size_t at = 0;
-  unsigned lengths = 0;
-  uint64_t starts = 0;
-  while (at < root) {
-    const size_t l = pq.key[at];
-    lengths |= static_cast<unsigned>(l);
-    starts |= uint64_t{1} << at;  // at < root < 64
-    at += l + 1;
-  }
-  if (at != root || lengths > kMaxLabelLength) return false;
-  pq.label_starts = starts | uint64_t{1} << root;
+  if (WalkLabels(pq.key, pq.key_len, &pq.label_starts) != pq.key_len) return false;
   pq.name_checked = true;
   return true;
 }
@@ -678,6 +677,16 @@ RespondResult Respond(const AnswerTable& table, uint8_t* buf, size_t query_len, 
   return Complete(table, pq, buf, buf_cap, options);
 }
 
+// Prefetches the lines an answer reads of the entry at `entry`: its first and the `more` after it
+// (AnswerTable::SlotMoreLines, at most 3). Without branches: a line asked for twice costs
+// nothing more, and at 100k Services a line more is a DRAM transfer, needed or not.
+inline void PrefetchEntryLines(const uint8_t* entry, unsigned more) {
+  __builtin_prefetch(entry);
+  __builtin_prefetch(entry + 64 * ((more + 3) >> 2));  // more > 0, written so as not to branch
+  __builtin_prefetch(entry + 64 * (more & 2));         // (more > 1) * 2
+  __builtin_prefetch(entry + 64 * more);
+}
+
 #if defined(__AVX2__)
 // Bit k set: slot k of the line (8 slots) holds `tag`, or, with `empty`, is empty.
 inline uint32_t SlotLineMatches(const uint64_t* line, uint32_t tag, bool empty) {
@@ -743,17 +752,11 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     const uintptr_t hit = found & (hits >> at);  // 1 or 0
     const uintptr_t entry =
         reinterpret_cast<uintptr_t>(shard.arena()) + AnswerTable::SlotOffset(slot);
-    // The lines the entry's hot bytes span (the slot says how many): a line more costs a DRAM
-    // transfer at 100k Services, needed or not. A line asked for twice costs nothing more; a
-    // miss asks for the slot line again.
+    // The lines the entry's hot bytes span; a miss asks for the slot line again.
     const uintptr_t line_address = reinterpret_cast<uintptr_t>(line);
-    const uint8_t* fetch =
-        reinterpret_cast<const uint8_t*>(line_address ^ ((line_address ^ entry) & -hit));
-    const unsigned more = AnswerTable::SlotMoreLines(slot) & static_cast<unsigned>(-hit);
-    __builtin_prefetch(fetch);
-    __builtin_prefetch(fetch + 64 * ((more + 3) >> 2));  // more > 0, written so as not to branch
-    __builtin_prefetch(fetch + 64 * (more & 2));         // (more > 1) * 2
-    __builtin_prefetch(fetch + 64 * more);
+    PrefetchEntryLines(
+        reinterpret_cast<const uint8_t*>(line_address ^ ((line_address ^ entry) & -hit)),
+        AnswerTable::SlotMoreLines(slot) & static_cast<unsigned>(-hit));
     // Null when found (an empty slot), kProbeUnfinished when not.
     const uintptr_t otherwise = reinterpret_cast<uintptr_t>(kProbeUnfinished) & (found - 1);
     candidates[i] = reinterpret_cast<const uint8_t*>(otherwise ^ ((otherwise ^ entry) & -hit));
@@ -767,11 +770,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
       }
       if (AnswerTable::SlotTag(slot) == tag) {
         const uint8_t* entry = shard.arena() + AnswerTable::SlotOffset(slot);
-        const unsigned more = AnswerTable::SlotMoreLines(slot);
-        __builtin_prefetch(entry);
-        __builtin_prefetch(entry + 64 * (more > 0));
-        __builtin_prefetch(entry + 64 * (more > 1) * 2);
-        __builtin_prefetch(entry + 64 * more);
+        PrefetchEntryLines(entry, AnswerTable::SlotMoreLines(slot));
         candidates[i] = entry;
         break;
       }

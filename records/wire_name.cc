@@ -144,16 +144,6 @@ std::string TextFromWire(std::string_view wire) {
   return text;
 }
 
-int LabelCount(std::string_view wire) {
-  int n = 0;
-  size_t pos = 0;
-  while (pos < wire.size() && wire[pos] != 0) {
-    pos += 1 + static_cast<uint8_t>(wire[pos]);
-    ++n;
-  }
-  return n;
-}
-
 std::string_view StripLabels(std::string_view wire, int n) {
   size_t pos = 0;
   for (int i = 0; i < n && pos < wire.size() && wire[pos] != 0; ++i) {

@@ -55,8 +55,6 @@ absl::StatusOr<std::string> FoldedWireFromText(std::string_view text);
 // \DDD (RFC 1035 5.1). `wire` must be a valid uncompressed wire name.
 std::string TextFromWire(std::string_view wire);
 
-// Number of labels in a valid wire name (root = 0).
-int LabelCount(std::string_view wire);
 // The name with its first `n` labels removed (a suffix view into `wire`).
 std::string_view StripLabels(std::string_view wire, int n);
 // True if `name` equals `zone` or is below it (both folded wire names).

@@ -121,6 +121,12 @@ inline uint16_t OnesSumWithSlack(const uint8_t* data, size_t len) noexcept {
   }
 }
 
+// OnesSum of `len` bytes at `data`, of which `readable` bytes may be read (at least `len`):
+// OnesSumWithSlack when the slack is there.
+inline uint16_t OnesSumOf(const uint8_t* data, size_t len, size_t readable) noexcept {
+  return readable >= len + kOnesSumSlack ? OnesSumWithSlack(data, len) : OnesSum(data, len);
+}
+
 // Sum of the IPv4 pseudo header (RFC 768): source, destination, zero+protocol, L4 length.
 // `src` and `dst` point at the 4 address bytes in the frame.
 inline uint16_t PseudoHeaderSumV4(const uint8_t* src, const uint8_t* dst, uint8_t protocol,

@@ -69,8 +69,7 @@ void ParseUdp(const Input& in, ParsedFrame& p, const uint8_t* ip) {
         p.family == IpFamily::kV4
             ? PseudoHeaderSumV4(ip + ipv4::kSrc, ip + ipv4::kDst, kProtoUdp, p.l4_len)
             : PseudoHeaderSumV6(ip + ipv6::kSrc, p.l4_len, kProtoUdp);
-    const bool slack = in.readable >= size_t{p.l4_offset} + p.l4_len + kOnesSumSlack;
-    const uint16_t sum = slack ? OnesSumWithSlack(u, p.l4_len) : OnesSum(u, p.l4_len);
+    const uint16_t sum = OnesSumOf(u, p.l4_len, in.readable - p.l4_offset);
     if (OnesAdd(pseudo, sum) != 0xffff) return Drop(p, DropReason::kBadChecksum);
   }
   p.payload_offset = static_cast<uint16_t>(p.l4_offset + udp::kHeaderLen);

@@ -68,9 +68,9 @@ size_t FinishDnsReply(uint8_t* frame, const ParsedFrame& p, size_t dns_len,
     StoreBe16(u + udp::kChecksum, pseudo);
   } else {
     const uint16_t header = FoldSum(uint64_t{p.src_port} + p.dst_port + udp_len);  // checksum 0
-    const uint8_t* dns = u + udp::kHeaderLen;
-    const bool slack = readable >= size_t{p.payload_offset} + dns_len + kOnesSumSlack;
-    const uint16_t body = slack ? OnesSumWithSlack(dns, dns_len) : OnesSum(dns, dns_len);
+    const size_t end = size_t{p.payload_offset} + dns_len;  // readable 0: the reply's own
+    const size_t dns_readable = (readable > end ? readable : end) - p.payload_offset;
+    const uint16_t body = OnesSumOf(u + udp::kHeaderLen, dns_len, dns_readable);
     const uint16_t sum = OnesAdd(OnesAdd(pseudo, header), body);
     StoreBe16(u + udp::kChecksum, UdpChecksumFromSum(sum));
   }
