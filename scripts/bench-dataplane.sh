@@ -8,8 +8,12 @@
 # Mpps and cycles per query, forwarding Mpps and cycles per packet, and their ratio. Targets:
 # >= 10 Mpps per worker core, <= 4x the floor.
 # Not a test: run it by hand, on a quiet machine, and copy the figures into README.md.
-#   scripts/bench-dataplane.sh [--runs=5] [worker_bench flags: --seconds=5 --in-flight=4096
-#                               --fwd-mode=macswap|io --lcores=0,1 --nic-offloads ...]
+#   scripts/bench-dataplane.sh [--runs=5] [--scale=1,2,4] [worker_bench flags: --seconds=5
+#                               --in-flight=4096 --fwd-mode=macswap|io --lcores=0,1 --nic-offloads]
+# --scale=N1,N2,...: how the workers scale with cores. For each N, a batch of runs with N
+# generator/worker pairs (worker_bench --pairs=N) on one hardware thread of 2N distinct physical
+# cores (the first thread of each core, from /sys; generators on the first N, workers on the
+# next N), and a table of the medians: Mpps of all workers together and per worker.
 # CDNS_BUILD_DIR=dir: run dir/bench/worker_bench as it is, without scripts/setup.sh (a build
 # tree of your own; the default is build/, built by setup.sh first).
 # Safety: the EAL runs with --no-pci --no-huge, --no-shconf and a --file-prefix unique to the
@@ -19,10 +23,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 runs=5
+scale=""
 args=()
 for a in "$@"; do
   case "$a" in
     --runs=*) runs="${a#--runs=}" ;;
+    --scale=*) scale="${a#--scale=}" ;;
     *) args+=("$a") ;;
   esac
 done
@@ -44,54 +50,92 @@ echo "lcores: the generator owns the first core of --lcores (default 0,1), the w
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-: >"$tmp/results"
-invalid=0
-for run in $(seq "$runs"); do
-  echo "--- run $run"
-  rc=0
-  # Tables live in transparent huge pages (jemalloc, which the program links, asks for them), as
-  # in scripts/bench-records.sh.
-  MALLOC_CONF=thp:always,metadata_thp:always \
-    "$build_dir/bench/worker_bench" ${args[@]+"${args[@]}"} >"$tmp/out" 2>"$tmp/err" || rc=$?
-  grep -E '^(setup|worker|fwd|ratio|checks|targets|INVALID|result)' "$tmp/out" || true
-  if [ "$rc" -ne 0 ]; then
-    echo "run $run: exit $rc (not counted); its stderr ends:"
-    tail -5 "$tmp/err"
-    invalid=$((invalid + 1))
-    [ "$rc" -eq 2 ] && exit 2  # bad flags or no EAL: every run would fail the same way
-    continue
-  fi
-  grep '^result .*valid=1' "$tmp/out" >>"$tmp/results" || true
-done
 
 median() {
   sort -g | awk '{ v[NR] = $1 } END {
     if (NR == 0) print "n/a"; else if (NR % 2) print v[(NR + 1) / 2];
     else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-# A run whose floor fell below half the best floor ran while the two lcores did not have their
-# cores (on a shared VM, the host ran something else there): its worker figure is no better.
-# Such runs are listed and left out of the medians.
-best_fwd=$(grep -o ' fwd_mpps=[0-9.]*' "$tmp/results" | cut -d= -f2 | sort -g | tail -1)
-if [ -n "$best_fwd" ]; then
-  awk -v best="$best_fwd" '{ for (i = 1; i <= NF; ++i) if ($i ~ /^fwd_mpps=/) {
-      split($i, kv, "="); if (kv[2] + 0 < best / 2) { print > "/dev/stderr"; next } }
-    print }' "$tmp/results" >"$tmp/steady" 2>"$tmp/disturbed"
-  if [ -s "$tmp/disturbed" ]; then
-    echo "--- left out, floor under half the best ($best_fwd Mpps): $(wc -l <"$tmp/disturbed") run(s)"
-    sed 's/^/  /' "$tmp/disturbed"
-  fi
-  mv "$tmp/steady" "$tmp/results"
-fi
-valid=$(wc -l <"$tmp/results")
-echo "--- medians of $valid valid, undisturbed run(s) of $runs"
-if [ "$valid" -gt 0 ]; then
-  keys="worker_mpps worker_cycles worker_tsc_cycles fwd_mpps fwd_cycles fwd_tsc_cycles ratio"
-  for key in $keys; do
-    printf '%s=%s ' "$key" "$(grep -o " $key=[0-9.]*" "$tmp/results" | cut -d= -f2 | median)"
+
+# One batch of $runs runs of worker_bench with the flags given; prints each run and the medians
+# of the valid, undisturbed ones (also into $tmp/medians). Fails if any run failed.
+batch() {
+  : >"$tmp/results"
+  : >"$tmp/medians"
+  local invalid=0 rc
+  for run in $(seq "$runs"); do
+    echo "--- run $run"
+    rc=0
+    # Tables live in transparent huge pages (jemalloc, which the program links, asks for them), as
+    # in scripts/bench-records.sh.
+    MALLOC_CONF=thp:always,metadata_thp:always \
+      "$build_dir/bench/worker_bench" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    grep -E '^(setup|worker|fwd|per pair|ratio|checks|targets|INVALID|result)' "$tmp/out" || true
+    if [ "$rc" -ne 0 ]; then
+      echo "run $run: exit $rc (not counted); its stderr ends:"
+      tail -5 "$tmp/err"
+      invalid=$((invalid + 1))
+      [ "$rc" -eq 2 ] && exit 2  # bad flags or no EAL: every run would fail the same way
+      continue
+    fi
+    grep '^result .*valid=1' "$tmp/out" >>"$tmp/results" || true
   done
-  echo
-  echo "(worker_cycles: busy TSC cycles per query; fwd_cycles: per forwarded packet;" \
-    "*_tsc_cycles: the lcore's whole time per packet; ratio = worker_cycles / fwd_cycles)"
+
+  # A run whose floor fell below half the best floor ran while the two lcores did not have their
+  # cores (on a shared VM, the host ran something else there): its worker figure is no better.
+  # Such runs are listed and left out of the medians.
+  best_fwd=$(grep -o ' fwd_mpps=[0-9.]*' "$tmp/results" | cut -d= -f2 | sort -g | tail -1)
+  if [ -n "$best_fwd" ]; then
+    awk -v best="$best_fwd" '{ for (i = 1; i <= NF; ++i) if ($i ~ /^fwd_mpps=/) {
+        split($i, kv, "="); if (kv[2] + 0 < best / 2) { print > "/dev/stderr"; next } }
+      print }' "$tmp/results" >"$tmp/steady" 2>"$tmp/disturbed"
+    if [ -s "$tmp/disturbed" ]; then
+      echo "--- left out, floor under half the best ($best_fwd Mpps): $(wc -l <"$tmp/disturbed") run(s)"
+      sed 's/^/  /' "$tmp/disturbed"
+    fi
+    mv "$tmp/steady" "$tmp/results"
+  fi
+  valid=$(wc -l <"$tmp/results")
+  echo "--- medians of $valid valid, undisturbed run(s) of $runs"
+  if [ "$valid" -gt 0 ]; then
+    keys="worker_mpps worker_cycles worker_tsc_cycles fwd_mpps fwd_cycles fwd_tsc_cycles ratio"
+    keys="$keys pairs per_worker_mpps"
+    for key in $keys; do
+      printf '%s=%s ' "$key" "$(grep -o " $key=[0-9.]*" "$tmp/results" | cut -d= -f2 | median)"
+    done | tee "$tmp/medians"
+    echo
+    echo "(worker_cycles: busy TSC cycles per query; fwd_cycles: per forwarded packet;" \
+      "*_tsc_cycles: the lcore's whole time per packet; ratio = worker_cycles / fwd_cycles)"
+  fi
+  [ "$invalid" -eq 0 ] && [ "$valid" -gt 0 ]
+}
+
+if [ -z "$scale" ]; then
+  batch ${args[@]+"${args[@]}"}
+  exit
 fi
-[ "$invalid" -eq 0 ] && [ "$valid" -gt 0 ]
+
+# --scale: the first hardware thread of each physical core, in CPU order.
+mapfile -t cores < <(for t in /sys/devices/system/cpu/cpu[0-9]*/topology/thread_siblings_list; do
+  sed 's/[,-].*//' "$t"; done | sort -n -u)
+echo "scale: ${#cores[@]} physical cores (first threads: ${cores[*]})"
+table=$(printf '%5s  %12s  %15s  %13s  %8s  %5s' pairs workers_mpps per_worker_mpps \
+  worker_cycles fwd_mpps ratio)
+failed=0
+for n in ${scale//,/ }; do
+  if [ "$((2 * n))" -gt "${#cores[@]}" ]; then
+    echo "--scale: $n pairs need $((2 * n)) physical cores; this machine has ${#cores[@]}" >&2
+    exit 2
+  fi
+  map=""
+  for i in $(seq 0 $((2 * n - 1))); do map="$map${map:+,}$i@${cores[$i]}"; done
+  echo "=== $n pair(s): --lcores=$map"
+  batch ${args[@]+"${args[@]}"} --pairs="$n" --lcores="$map" || failed=1
+  get() { awk -v k="$1" '{ for (i = 1; i <= NF; ++i) { split($i, kv, "=");
+    if (kv[1] == k) print kv[2] } }' "$tmp/medians"; }
+  table="$table$(printf '\n%5s  %12s  %15s  %13s  %8s  %5s' "$n" "$(get worker_mpps)" \
+    "$(get per_worker_mpps)" "$(get worker_cycles)" "$(get fwd_mpps)" "$(get ratio)")"
+done
+echo "=== scaling (medians; Mpps of all workers together and per worker)"
+echo "$table"
+[ "$failed" -eq 0 ]

@@ -2,8 +2,11 @@
 // EAL (--no-pci, net_ring ports only) is worker_bench.cc's.
 #include "bench/dataplane/bench_report.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 
 namespace clusterdns::bench {
 namespace {
@@ -13,6 +16,12 @@ constexpr double kTargetMpps = 10.0;
 constexpr double kTargetRatio = 4.0;
 
 double Per(double a, double b) { return b > 0 ? a / b : 0; }
+
+std::string JoinMpps(const std::vector<double>& mpps) {
+  return absl::StrJoin(mpps, " ", [](std::string* out, double v) {
+    absl::StrAppendFormat(out, "%.2f", v);
+  });
+}
 
 std::string Phase(const PhaseFigures& p, const char* unit, const char* units) {
   return absl::StrFormat(
@@ -43,6 +52,30 @@ PhaseFigures Between(const LcoreSample& a, const LcoreSample& b, double tsc_hz) 
   return p;
 }
 
+PhaseFigures Combine(const std::vector<PhaseFigures>& lcores) {
+  if (lcores.size() == 1) return lcores[0];
+  PhaseFigures all;
+  all.measured = !lcores.empty();
+  double busy = 0, tsc = 0, share = 0, burst = 0;
+  for (const PhaseFigures& p : lcores) {
+    all.measured = all.measured && p.measured;
+    all.seconds = std::max(all.seconds, p.seconds);
+    all.packets += p.packets;
+    all.mpps += p.mpps;
+    all.generator_mpps += p.generator_mpps;
+    busy += p.busy_cycles_per_packet * static_cast<double>(p.packets);
+    tsc += p.tsc_cycles_per_packet * static_cast<double>(p.packets);
+    share += p.busy_share;
+    burst += p.packets_per_burst;
+  }
+  const double packets = static_cast<double>(all.packets);
+  all.busy_cycles_per_packet = Per(busy, packets);
+  all.tsc_cycles_per_packet = Per(tsc, packets);
+  all.busy_share = Per(share, static_cast<double>(lcores.size()));
+  all.packets_per_burst = Per(burst, static_cast<double>(lcores.size()));
+  return all;
+}
+
 bool BenchReport::valid() const {
   return worker.measured && forward.measured && !interrupted && worker_drops == 0 &&
          worker_exceptions == 0 && worker_dns_replies == worker_rx &&
@@ -57,17 +90,24 @@ std::string FormatReport(const BenchReport& r) {
   absl::StrAppendFormat(
       &out,
       "setup: %zu Services, %zu queries (%.1f%% NOERROR, %.1f%% NXDOMAIN expected), %u mbufs in "
-      "flight, %.1f s after %.1f s warm-up, TSC %.2f GHz, generator lcore %u, worker lcore %u; "
-      "checksums %s\n",
+      "flight%s, %.1f s after %.1f s warm-up, TSC %.2f GHz, %u generator/worker pair(s), the "
+      "first on lcores %u/%u; checksums %s\n",
       r.services, r.queries, 100.0 * Per(r.expected_noerror, r.queries),
-      100.0 * Per(r.expected_nxdomain, r.queries), r.in_flight, r.seconds, r.warmup,
-      r.tsc_hz / 1e9, r.generator_lcore, r.worker_lcore,
+      100.0 * Per(r.expected_nxdomain, r.queries), r.in_flight, r.pairs > 1 ? " per pair" : "",
+      r.seconds, r.warmup, r.tsc_hz / 1e9, r.pairs, r.generator_lcore, r.worker_lcore,
       r.nic_offloads ? "as on a NIC with offloads (the generator verifies and completes them)"
                      : "in software on the worker (net_ring offers no offloads)");
-  absl::StrAppend(&out, "worker: ", Phase(r.worker, "query", "queries"), "\n");
-  absl::StrAppendFormat(&out, "fwd floor (%s): %s\n",
-                        r.macswap ? "testpmd macswap: MACs swapped" : "testpmd io: untouched",
+  const char* all = r.pairs > 1 ? " (all workers)" : "";
+  absl::StrAppend(&out, "worker", all, ": ", Phase(r.worker, "query", "queries"), "\n");
+  absl::StrAppendFormat(&out, "fwd floor (%s)%s: %s\n",
+                        r.macswap ? "testpmd macswap: MACs swapped" : "testpmd io: untouched", all,
                         Phase(r.forward, "packet", "packets"));
+  if (r.pairs > 1) {
+    absl::StrAppendFormat(&out,
+                          "per pair: worker Mpps %s (%.2f each on average); fwd Mpps %s\n",
+                          JoinMpps(r.worker_mpps_each), r.worker_mpps_per_core(),
+                          JoinMpps(r.forward_mpps_each));
+  }
   absl::StrAppendFormat(&out,
                         "ratio: %.2fx (worker busy cycles/query / fwd busy cycles/packet); "
                         "%.2fx in TSC cycles; fwd/worker Mpps %.2fx\n",
@@ -81,22 +121,24 @@ std::string FormatReport(const BenchReport& r) {
       r.worker_exceptions, r.worker_checked, r.worker_deep_checked, r.worker_generator_failures,
       r.forward_checked, r.forward_failures, r.forward_drops, r.reclaimed, r.lost_mbufs,
       r.first_failure.empty() ? "" : "; first bad: ", r.first_failure);
-  absl::StrAppendFormat(&out, "targets: >= %.0f Mpps per worker core: %s (%.2f); <= %.0fx the "
+  const double per_core = r.worker_mpps_per_core();
+  absl::StrAppendFormat(&out,
+                        "targets: >= %.0f Mpps per worker core: %s (%.2f); <= %.0fx the "
                         "forwarding floor: %s (%.2fx)\n",
-                        kTargetMpps, r.worker.mpps >= kTargetMpps ? "met" : "MISSED",
-                        r.worker.mpps, kTargetRatio, ratio <= kTargetRatio ? "met" : "MISSED",
-                        ratio);
+                        kTargetMpps, per_core >= kTargetMpps ? "met" : "MISSED", per_core,
+                        kTargetRatio, ratio <= kTargetRatio ? "met" : "MISSED", ratio);
   if (!r.valid()) {
     absl::StrAppend(&out, "INVALID: ",
                     r.interrupted ? "interrupted" : "a check failed (see checks:)", "\n");
   }
   absl::StrAppendFormat(&out,
                         "result worker_mpps=%.3f worker_cycles=%.1f worker_tsc_cycles=%.1f "
-                        "fwd_mpps=%.3f fwd_cycles=%.1f fwd_tsc_cycles=%.1f ratio=%.3f valid=%d\n",
+                        "fwd_mpps=%.3f fwd_cycles=%.1f fwd_tsc_cycles=%.1f ratio=%.3f pairs=%u "
+                        "per_worker_mpps=%.3f valid=%d\n",
                         r.worker.mpps, r.worker.busy_cycles_per_packet,
                         r.worker.tsc_cycles_per_packet, r.forward.mpps,
                         r.forward.busy_cycles_per_packet, r.forward.tsc_cycles_per_packet, ratio,
-                        r.valid() ? 1 : 0);
+                        r.pairs, r.worker_mpps_per_core(), r.valid() ? 1 : 0);
   return out;
 }
 

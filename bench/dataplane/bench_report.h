@@ -4,12 +4,14 @@
 //
 // The report's last line is for scripts (scripts/bench-dataplane.sh takes medians of it):
 //   result worker_mpps=3.10 worker_cycles=640.2 worker_tsc_cycles=702.5 fwd_mpps=18.20
-//          fwd_cycles=160.1 fwd_tsc_cycles=170.3 ratio=4.00 valid=1
+//          fwd_cycles=160.1 fwd_tsc_cycles=170.3 ratio=4.00 pairs=1 per_worker_mpps=3.10 valid=1
+// (worker_mpps and fwd_mpps: all pairs together; per_worker_mpps: worker_mpps / pairs).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace clusterdns::bench {
 
@@ -39,6 +41,10 @@ struct PhaseFigures {
 // The window from `a` to `b` (b after a) at `tsc_hz`.
 PhaseFigures Between(const LcoreSample& a, const LcoreSample& b, double tsc_hz);
 
+// Several lcores measured over the same window (worker_bench --pairs): Mpps and packets add up,
+// cycles per packet are over all their packets, shares and burst sizes are the lcores' means.
+PhaseFigures Combine(const std::vector<PhaseFigures>& lcores);
+
 struct BenchReport {
   size_t services = 0;
   size_t queries = 0;
@@ -49,12 +55,19 @@ struct BenchReport {
   double warmup = 0;
   bool macswap = false;
   bool nic_offloads = false;  // checksums as a NIC with offloads would do them (generator.h)
-  unsigned generator_lcore = 0;
+  unsigned generator_lcore = 0;  // of the first pair
   unsigned worker_lcore = 0;
+  // Generator/worker pairs, each with its own ring ports, all workers on one table: `worker` and
+  // `forward` are their sums (Combine), the Mpps of each worker are listed too.
+  unsigned pairs = 1;
+  std::vector<double> worker_mpps_each;
+  std::vector<double> forward_mpps_each;
   double tsc_hz = 0;
 
   PhaseFigures worker;
   PhaseFigures forward;
+  // worker.mpps / pairs: what issue 4's "per worker core" target is about.
+  double worker_mpps_per_core() const { return pairs > 0 ? worker.mpps / pairs : 0; }
 
   // Checks, over the whole run (warm-up included).
   uint64_t worker_rx = 0;

@@ -62,13 +62,15 @@ RingPair& RingPair::operator=(RingPair&& other) noexcept {
   return *this;
 }
 
-absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs) {
+absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs, unsigned index) {
   RingPair pair;
   // No per-lcore cache: the generator takes every mbuf once at the start and nobody allocates
   // afterwards, and an exact count in the pool is the leak check.
   const int socket = static_cast<int>(rte_socket_id());
-  pair.pool_ =
-      rte_pktmbuf_pool_create("wbench_pool", mbufs, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+  // Names carry the pair's index: every pair of a --pairs run has its own pool, rings and ports.
+  const auto name = [index](const char* what) { return absl::StrCat("wbench_", what, index); };
+  pair.pool_ = rte_pktmbuf_pool_create(name("pool").c_str(), mbufs, 0, 0,
+                                       RTE_MBUF_DEFAULT_BUF_SIZE, socket);
   if (pair.pool_ == nullptr) {
     return absl::ResourceExhaustedError(absl::StrCat(
         "mbuf pool of ", mbufs, " mbufs: ", rte_strerror(rte_errno), " (raise -m)"));
@@ -76,22 +78,22 @@ absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs) {
   // A ring of 2^k slots holds 2^k - 1: room for every mbuf.
   const unsigned ring_size = rte_align32pow2(mbufs + 1);
   const unsigned flags = RING_F_SP_ENQ | RING_F_SC_DEQ;
-  pair.to_worker_ = rte_ring_create("wbench_a", ring_size, socket, flags);
-  pair.to_generator_ = rte_ring_create("wbench_b", ring_size, socket, flags);
+  pair.to_worker_ = rte_ring_create(name("a").c_str(), ring_size, socket, flags);
+  pair.to_generator_ = rte_ring_create(name("b").c_str(), ring_size, socket, flags);
   if (pair.to_worker_ == nullptr || pair.to_generator_ == nullptr) {
     return absl::ResourceExhaustedError(
         absl::StrCat("rings of ", ring_size, " slots: ", rte_strerror(rte_errno)));
   }
-  const int worker = rte_eth_from_rings("wbench_worker", &pair.to_worker_, 1, &pair.to_generator_,
-                                        1, rte_socket_id());
+  const int worker = rte_eth_from_rings(name("worker").c_str(), &pair.to_worker_, 1,
+                                        &pair.to_generator_, 1, rte_socket_id());
   if (worker < 0) {
     return absl::InternalError(
         absl::StrCat("rte_eth_from_rings (worker port): ", rte_strerror(rte_errno)));
   }
   pair.worker_port_ = static_cast<uint16_t>(worker);
   pair.worker_port_up_ = true;
-  const int generator = rte_eth_from_rings("wbench_gen", &pair.to_generator_, 1, &pair.to_worker_,
-                                           1, rte_socket_id());
+  const int generator = rte_eth_from_rings(name("gen").c_str(), &pair.to_generator_, 1,
+                                           &pair.to_worker_, 1, rte_socket_id());
   if (generator < 0) {
     return absl::InternalError(
         absl::StrCat("rte_eth_from_rings (generator port): ", rte_strerror(rte_errno)));

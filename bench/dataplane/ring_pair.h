@@ -10,7 +10,8 @@
 //
 // Startup and teardown on the main thread, after InitEal; Stop() only when no lcore polls either
 // port. The EAL must be up already: worker_bench.cc starts it with --no-pci --no-huge and a
-// file prefix of its own, so these two ring ports are the only ethdevs. Stop() stops and closes both ports, removes their vdevs, frees the rings and the pool
+// file prefix of its own, so its ring ports are the only ethdevs. Stop() stops and closes both
+// ports, removes their vdevs, frees the rings and the pool
 // (every mbuf must be back in it: rte_mempool_free does not care, but the harness checks
 // mbufs_in_pool() first to report a leak).
 //
@@ -31,8 +32,9 @@ namespace clusterdns::bench {
 
 class RingPair {
  public:
-  // `mbufs`: the pool size, all of it in flight at once if the generator likes.
-  static absl::StatusOr<RingPair> Create(unsigned mbufs);
+  // `mbufs`: the pool size, all of it in flight at once if the generator likes. `index` names
+  // the pool, rings and ports (wbench_pool<index>, ...): pairs in one EAL need distinct indices.
+  static absl::StatusOr<RingPair> Create(unsigned mbufs, unsigned index = 0);
 
   RingPair() = default;
   RingPair(RingPair&& other) noexcept { *this = std::move(other); }

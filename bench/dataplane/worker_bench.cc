@@ -8,13 +8,19 @@
 // of each and their ratio; targets: >= 10 Mpps per worker core, <= 4x the forwarding floor.
 //
 //   worker_bench [--seconds=5] [--warmup=1] [--services=100000] [--queries=65536]
-//                [--in-flight=4096] [--fwd-mode=macswap|io] [--lcores=0,1] [--memory-mb=256]
-//                [--deep-every=1024] [--nic-offloads]
+//                [--in-flight=4096] [--fwd-mode=macswap|io] [--lcores=0,1] [--pairs=1]
+//                [--memory-mb=256] [--deep-every=1024] [--nic-offloads]
 //
 // EAL: --no-pci --no-huge -m <memory-mb> --no-shconf --no-telemetry
-// --file-prefix=cdns-wbench-<pid> -l <lcores>: nothing is probed, no hugepages are needed, and the
-// runtime directory is removed at exit. The first lcore is the generator (main), the second the
-// worker; each should own a core of its own.
+// --file-prefix=cdns-wbench-<pid> --lcores=<lcores>: nothing is probed, no hugepages are needed,
+// and the runtime directory is removed at exit. The first lcore is the generator (main), the
+// second the worker; each should own a core of its own.
+//
+// --pairs=N (scaling): N generator/worker pairs, each with its own ring pair, mbufs and query
+// frames, every worker answering from the one table (N QSBR readers), as the queues of a
+// multi-queue port would. --lcores names 2N lcores (lcore@cpu maps allowed): in lcore order the
+// first N generate, the last N work. Mpps are summed over the pairs, cycles per query are over
+// all the queries; the target is checked on the Mpps per worker.
 //
 // Cycles are TSC cycles. "busy" cycles are counted by the loop itself from rx_burst through
 // tx_burst of polls that received frames (dataplane::PortQueueCounters::busy_cycles); "TSC"
@@ -35,6 +41,8 @@
 
 #include <atomic>
 #include <cstdio>
+#include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -70,6 +78,8 @@ struct Flags {
   // the generator as the limit.
   bool macswap = true;
   std::string lcores = "0,1";
+  // Generator/worker pairs (--lcores names 2 x pairs lcores): how the workers scale with cores.
+  unsigned pairs = 1;
   unsigned memory_mb = 256;  // the pool (in_flight x ~2.3 KB) and the rings, with room to spare
   uint64_t deep_every = 1024;  // one reply in this many is checked byte for byte
   // Checksums as on a NIC that offloads them (every 10 GbE NIC does; net_ring does not): the
@@ -106,6 +116,8 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     } else if (name == "--lcores") {
       ok = ok && !value.empty();
       f->lcores = value;
+    } else if (name == "--pairs") {
+      ok = ok && absl::SimpleAtoi(value, &f->pairs) && f->pairs >= 1 && f->pairs <= 64;
     } else if (name == "--memory-mb") {
       ok = ok && absl::SimpleAtoi(value, &f->memory_mb) && f->memory_mb >= 64;
     } else if (name == "--nic-offloads") {
@@ -126,7 +138,37 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
   return true;
 }
 
-LcoreSample SampleWorker(const dataplane::PortQueueCounters& c, const Generator& gen) {
+// One generator/worker pair: its ring ports, its traffic (the queries go to its worker port's
+// MAC), its generator, and the worker and forwarding loops that run on its worker lcore.
+struct Pair {
+  unsigned generator_lcore = 0;
+  unsigned worker_lcore = 0;
+  RingPair ring;
+  QueryFrames frames;
+  std::unique_ptr<Generator> gen;
+  dataplane::WorkerConfig worker;
+  ForwardCounters forward_counters;
+  ForwardConfig forward;
+};
+
+// A generator on an lcore other than the main one: runs until *stop.
+struct RemoteGeneratorRun {
+  Generator* gen = nullptr;
+  ReturnMode mode = ReturnMode::kReply;
+  const std::atomic<bool>* stop = nullptr;
+};
+
+int RemoteGeneratorMain(void* arg) noexcept {
+  const auto* run = static_cast<const RemoteGeneratorRun*>(arg);
+  run->gen->Run(run->mode, std::numeric_limits<uint64_t>::max(), run->stop);
+  return 0;
+}
+
+// `generator_received`: what the generator got back. The main lcore's generator is read directly;
+// the others' counts are plain fields written on their own lcores, so their pairs pass the
+// measured lcore's tx instead (every frame it sends reaches its generator).
+LcoreSample SampleWorker(const dataplane::PortQueueCounters& c,
+                         const uint64_t* generator_received) {
   LcoreSample s;
   s.tsc = rte_rdtsc();
   s.rx = c.Load(c.rx);
@@ -134,11 +176,11 @@ LcoreSample SampleWorker(const dataplane::PortQueueCounters& c, const Generator&
   s.busy_cycles = c.Load(c.busy_cycles);
   s.idle_cycles = c.Load(c.idle_cycles);
   s.busy_polls = c.Load(c.busy_polls);
-  s.generator_received = gen.counts().received;
+  s.generator_received = generator_received != nullptr ? *generator_received : s.tx;
   return s;
 }
 
-LcoreSample SampleForward(const ForwardCounters& c, const Generator& gen) {
+LcoreSample SampleForward(const ForwardCounters& c, const uint64_t* generator_received) {
   LcoreSample s;
   s.tsc = rte_rdtsc();
   s.rx = c.rx.load(std::memory_order_relaxed);
@@ -146,54 +188,133 @@ LcoreSample SampleForward(const ForwardCounters& c, const Generator& gen) {
   s.busy_cycles = c.busy_cycles.load(std::memory_order_relaxed);
   s.idle_cycles = c.idle_cycles.load(std::memory_order_relaxed);
   s.busy_polls = c.busy_polls.load(std::memory_order_relaxed);
-  s.generator_received = gen.counts().received;
+  s.generator_received = generator_received != nullptr ? *generator_received : s.tx;
   return s;
 }
 
-// Warm-up, then the measured window, on whatever runs on the worker lcore now. `sample` reads
-// that lcore's counters.
+// Warm-up, then the measured window, on whatever runs on the worker lcores now; one figure per
+// pair. The first pair's generator runs here, on the main lcore, and keeps the time; the others
+// run on their own lcores until the window has been sampled. `sample(i)` reads pair i's
+// measured lcore.
 template <typename SampleFn>
-PhaseFigures Measure(Generator& gen, ReturnMode mode, const Flags& flags, SampleFn sample) {
+absl::StatusOr<std::vector<PhaseFigures>> Measure(std::vector<std::unique_ptr<Pair>>& pairs,
+                                                  ReturnMode mode, const Flags& flags,
+                                                  SampleFn sample) {
   const double hz = static_cast<double>(rte_get_tsc_hz());
+  std::atomic<bool> stop_remote{false};
+  std::vector<RemoteGeneratorRun> remote(pairs.size());
+  for (size_t i = 1; i < pairs.size(); ++i) {
+    remote[i] = {pairs[i]->gen.get(), mode, &stop_remote};
+    if (rte_eal_remote_launch(RemoteGeneratorMain, &remote[i], pairs[i]->generator_lcore) != 0) {
+      stop_remote.store(true, std::memory_order_relaxed);
+      rte_eal_mp_wait_lcore();
+      return absl::InternalError(
+          absl::StrCat("cannot launch a generator on lcore ", pairs[i]->generator_lcore));
+    }
+  }
+  Generator& gen = *pairs[0]->gen;
   gen.Run(mode, rte_rdtsc() + static_cast<uint64_t>(flags.warmup * hz), &g_interrupted);
-  const LcoreSample begin = sample();
-  gen.Run(mode, begin.tsc + static_cast<uint64_t>(flags.seconds * hz), &g_interrupted);
-  const LcoreSample end = sample();
-  return Between(begin, end, hz);
+  std::vector<LcoreSample> begin(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) begin[i] = sample(i);
+  gen.Run(mode, begin[0].tsc + static_cast<uint64_t>(flags.seconds * hz), &g_interrupted);
+  std::vector<PhaseFigures> figures(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) figures[i] = Between(begin[i], sample(i), hz);
+  stop_remote.store(true, std::memory_order_relaxed);
+  for (size_t i = 1; i < pairs.size(); ++i) rte_eal_wait_lcore(pairs[i]->generator_lcore);
+  return figures;
+}
+
+std::vector<double> MppsOf(const std::vector<PhaseFigures>& figures) {
+  std::vector<double> mpps;
+  for (const PhaseFigures& f : figures) mpps.push_back(f.mpps);
+  return mpps;
 }
 
 absl::Status RunBench(const Flags& flags, BenchReport* report) {
   // The table and the grace period first, on every CPU (the EAL pins the main thread to its
-  // lcore): the records benchmark's cluster, compiled as respond_bench compiles it.
+  // lcore): the records benchmark's cluster, compiled as respond_bench compiles it. Every worker
+  // answers from this one table, as a multi-queue appliance does.
   const SyntheticCluster cluster = MakeCluster(flags.services);
   const std::shared_ptr<const records::AnswerTable> table = LoadedBuilder(cluster)->Build();
   CDNS_ASSIGN_OR_RETURN(std::unique_ptr<dataplane::QsbrGracePeriod> grace,
-                        dataplane::QsbrGracePeriod::Create(1));
-  records::TablePublisher publisher(grace.get());  // outlives the worker (declared before it)
+                        dataplane::QsbrGracePeriod::Create(flags.pairs));
+  records::TablePublisher publisher(grace.get());  // outlives the workers (declared before them)
   publisher.Publish(table);
 
+  // --lcores, not -l: it also takes lcore@cpu maps (scripts/bench-dataplane.sh --pairs).
   const std::string prefix = absl::StrCat("--file-prefix=cdns-wbench-", getpid());
   CDNS_ASSIGN_OR_RETURN(
       dataplane::EalHandle eal,
       dataplane::InitEal({"--no-pci", "--no-huge", "-m", std::to_string(flags.memory_mb),
-                          "--no-shconf", "--no-telemetry", prefix, "-l", flags.lcores}));
-  if (rte_lcore_count() != 2) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--lcores=", flags.lcores, " must name exactly two lcores"));
+                          "--no-shconf", "--no-telemetry", prefix,
+                          absl::StrCat("--lcores=", flags.lcores)}));
+  if (rte_lcore_count() != 2 * flags.pairs) {
+    return absl::InvalidArgumentError(absl::StrCat("--lcores=", flags.lcores, " must name exactly ",
+                                                   2 * flags.pairs, " lcores for --pairs=",
+                                                   flags.pairs));
   }
-  const unsigned worker_lcore = rte_get_next_lcore(-1, 1, 0);
-  report->generator_lcore = rte_get_main_lcore();
-  report->worker_lcore = worker_lcore;
+  // In lcore order: the first `pairs` generate (the main lcore first), the last `pairs` work.
+  std::vector<unsigned> lcores = {rte_get_main_lcore()};
+  for (unsigned l = rte_get_next_lcore(-1, 1, 0); l < RTE_MAX_LCORE;
+       l = rte_get_next_lcore(l, 1, 0)) {
+    lcores.push_back(l);
+  }
+  std::vector<std::unique_ptr<Pair>> pairs;
+  std::vector<unsigned> worker_lcores;
+  std::vector<uint16_t> worker_ports;
+  for (unsigned i = 0; i < flags.pairs; ++i) {
+    auto pair = std::make_unique<Pair>();
+    pair->generator_lcore = lcores[i];
+    pair->worker_lcore = lcores[flags.pairs + i];
+    CDNS_ASSIGN_OR_RETURN(pair->ring, RingPair::Create(flags.in_flight, i));
+    worker_lcores.push_back(pair->worker_lcore);
+    worker_ports.push_back(pair->ring.worker_port());
+    pairs.push_back(std::move(pair));
+  }
+  report->generator_lcore = pairs[0]->generator_lcore;
+  report->worker_lcore = pairs[0]->worker_lcore;
+  report->pairs = flags.pairs;
   report->tsc_hz = static_cast<double>(rte_get_tsc_hz());
 
-  CDNS_ASSIGN_OR_RETURN(RingPair pair, RingPair::Create(flags.in_flight));
-  rte_ether_addr port_mac;
-  if (rte_eth_macaddr_get(pair.worker_port(), &port_mac) != 0) {
-    return absl::InternalError("worker port has no MAC address");
+  dataplane::WorkerStats stats(worker_lcores, worker_ports);
+  CDNS_ASSIGN_OR_RETURN(dataplane::ServedAddresses served,
+                        dataplane::ServedAddresses::Create(
+                            {*records::IpAddress::Parse("198.18.0.53")}));
+  std::atomic<bool> stop_workers{false};
+  std::atomic<bool> stop_forward{false};
+  for (unsigned i = 0; i < flags.pairs; ++i) {
+    Pair& pair = *pairs[i];
+    rte_ether_addr port_mac;
+    if (rte_eth_macaddr_get(pair.ring.worker_port(), &port_mac) != 0) {
+      return absl::InternalError(absl::StrCat("worker port of pair ", i, " has no MAC address"));
+    }
+    Mac6 mac;
+    std::copy(port_mac.addr_bytes, port_mac.addr_bytes + 6, mac.begin());
+    pair.frames = BuildQueryFrames(cluster, *table, flags.queries, mac);
+    pair.gen = std::make_unique<Generator>(pair.ring.generator_port(), pair.ring.pool(),
+                                           pair.frames, *table, flags.deep_every,
+                                           flags.nic_offloads);
+    // The worker: the production loop on its worker port, queue 0, reader i of the grace period.
+    dataplane::WorkerConfig& worker = pair.worker;
+    worker.index = i;
+    worker.lcore = pair.worker_lcore;
+    dataplane::WorkerPort port;
+    port.port_id = pair.ring.worker_port();
+    port.queue = 0;
+    port.mac = dataplane::MacAddress(mac.data());
+    // The ring PMD offers no offloads: checksums in software, unless the generator plays the NIC.
+    port.udp_tx_checksum_offload = flags.nic_offloads;
+    port.counters = &stats.port(i, i);
+    worker.ports = {port};
+    worker.served = served;
+    worker.publisher = &publisher;
+    worker.grace = grace.get();
+    worker.queries = &stats.queries(i);
+    worker.stop = &stop_workers;
+    pair.forward = {pair.ring.worker_port(), flags.macswap, &pair.forward_counters, &stop_forward};
+    CDNS_RETURN_IF_ERROR(pair.gen->Prime(flags.in_flight));
   }
-  Mac6 mac;
-  std::copy(port_mac.addr_bytes, port_mac.addr_bytes + 6, mac.begin());
-  const QueryFrames frames = BuildQueryFrames(cluster, *table, flags.queries, mac);
+  const QueryFrames& frames = pairs[0]->frames;
   report->services = flags.services;
   report->queries = frames.size();
   report->expected_noerror = frames.noerror;
@@ -202,83 +323,84 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
   report->seconds = flags.seconds;
   report->warmup = flags.warmup;
   report->macswap = flags.macswap;
-
-  // The worker: the production loop on the worker port, queue 0, reader 0 of the grace period.
-  dataplane::WorkerStats stats({worker_lcore}, {pair.worker_port()});
-  CDNS_ASSIGN_OR_RETURN(dataplane::ServedAddresses served,
-                        dataplane::ServedAddresses::Create(
-                            {*records::IpAddress::Parse("198.18.0.53")}));
-  std::atomic<bool> stop_worker{false};
-  dataplane::WorkerConfig worker;
-  worker.index = 0;
-  worker.lcore = worker_lcore;
-  dataplane::WorkerPort port;
-  port.port_id = pair.worker_port();
-  port.queue = 0;
-  port.mac = dataplane::MacAddress(mac.data());
-  // The ring PMD offers no offloads: checksums in software, unless the generator plays the NIC.
-  port.udp_tx_checksum_offload = flags.nic_offloads;
-  port.counters = &stats.port(0, 0);
-  worker.ports = {port};
-  worker.served = served;
-  worker.publisher = &publisher;
-  worker.grace = grace.get();
-  worker.queries = &stats.queries(0);
-  worker.stop = &stop_worker;
-
-  Generator gen(pair.generator_port(), pair.pool(), frames, *table, flags.deep_every,
-                flags.nic_offloads);
   report->nic_offloads = flags.nic_offloads;
-  CDNS_RETURN_IF_ERROR(gen.Prime(flags.in_flight));
+  const auto received_by_main = [&](size_t i) {
+    return i == 0 ? &pairs[0]->gen->counts().received : nullptr;
+  };
 
-  // Phase 1: the DNS worker.
-  if (rte_eal_remote_launch(dataplane::WorkerMain, &worker, worker_lcore) != 0) {
-    return absl::InternalError(absl::StrCat("cannot launch the worker on lcore ", worker_lcore));
-  }
-  const dataplane::PortQueueCounters& wc = stats.port(0, 0);
-  report->worker = Measure(gen, ReturnMode::kReply, flags, [&] { return SampleWorker(wc, gen); });
-  stop_worker.store(true, std::memory_order_relaxed);
-  rte_eal_wait_lcore(worker_lcore);
-  gen.Flush(ReturnMode::kReply);  // the replies still in ring B become queries again
-  report->worker_generator_failures = gen.counts().failures;
-  report->worker_deep_checked = gen.counts().deep_checked;
-  report->worker_checked = gen.counts().received;
-  report->first_failure = gen.counts().first_failure;
-  report->worker_drops = wc.TotalDrops() + wc.Load(wc.tx_dropped);
-  report->worker_exceptions = wc.TotalExceptions();
-  report->worker_rx = wc.Load(wc.rx);
-  report->worker_dns_replies = wc.Load(wc.dns_replies);
-  const records::QueryCounters& q = stats.queries(0);
-  report->noerror = q.rcode(records::kRcodeNoError);
-  report->nxdomain = q.rcode(records::kRcodeNxDomain);
-
-  // Phase 2: plain forwarding on the same lcore and port.
-  ForwardCounters fc;
-  std::atomic<bool> stop_forward{false};
-  ForwardConfig fwd{pair.worker_port(), flags.macswap, &fc, &stop_forward};
-  const uint64_t received_before = gen.counts().received;
-  const uint64_t failures_before = gen.counts().failures;
-  if (!g_interrupted.load(std::memory_order_relaxed)) {
-    if (rte_eal_remote_launch(ForwardMain, &fwd, worker_lcore) != 0) {
+  // Phase 1: the DNS workers.
+  for (const auto& pair : pairs) {
+    if (rte_eal_remote_launch(dataplane::WorkerMain, &pair->worker, pair->worker_lcore) != 0) {
+      stop_workers.store(true, std::memory_order_relaxed);
+      rte_eal_mp_wait_lcore();
       return absl::InternalError(
-          absl::StrCat("cannot launch the forwarding loop on lcore ", worker_lcore));
+          absl::StrCat("cannot launch a worker on lcore ", pair->worker_lcore));
     }
-    report->forward =
-        Measure(gen, ReturnMode::kForwarded, flags, [&] { return SampleForward(fc, gen); });
-    stop_forward.store(true, std::memory_order_relaxed);
-    rte_eal_wait_lcore(worker_lcore);
   }
-  report->forward_checked = gen.counts().received - received_before;
-  report->forward_failures = gen.counts().failures - failures_before;
-  if (report->first_failure.empty()) report->first_failure = gen.counts().first_failure;
-  report->forward_drops = fc.tx_dropped.load(std::memory_order_relaxed);
+  absl::StatusOr<std::vector<PhaseFigures>> worker_figures =
+      Measure(pairs, ReturnMode::kReply, flags,
+              [&](size_t i) { return SampleWorker(stats.port(i, i), received_by_main(i)); });
+  stop_workers.store(true, std::memory_order_relaxed);
+  rte_eal_mp_wait_lcore();
+  if (!worker_figures.ok()) return worker_figures.status();
+  report->worker = Combine(*worker_figures);
+  report->worker_mpps_each = MppsOf(*worker_figures);
+  std::vector<uint64_t> received_before(pairs.size());
+  std::vector<uint64_t> failures_before(pairs.size());
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    Generator& gen = *pairs[i]->gen;
+    gen.Flush(ReturnMode::kReply);  // the replies still in ring B become queries again
+    const GeneratorCounts& g = gen.counts();
+    report->worker_generator_failures += g.failures;
+    report->worker_deep_checked += g.deep_checked;
+    report->worker_checked += g.received;
+    if (report->first_failure.empty()) report->first_failure = g.first_failure;
+    const dataplane::PortQueueCounters& wc = stats.port(i, i);
+    report->worker_drops += wc.TotalDrops() + wc.Load(wc.tx_dropped);
+    report->worker_exceptions += wc.TotalExceptions();
+    report->worker_rx += wc.Load(wc.rx);
+    report->worker_dns_replies += wc.Load(wc.dns_replies);
+    const records::QueryCounters& q = stats.queries(i);
+    report->noerror += q.rcode(records::kRcodeNoError);
+    report->nxdomain += q.rcode(records::kRcodeNxDomain);
+    received_before[i] = g.received;
+    failures_before[i] = g.failures;
+  }
 
-  // Every mbuf back: what the generator holds plus what the worker freed (drops) is the pool.
-  const unsigned reclaimed = gen.Reclaim(pair.to_worker());
-  report->lost_mbufs = static_cast<int64_t>(flags.in_flight) - pair.mbufs_in_pool();
-  report->reclaimed = reclaimed;
+  // Phase 2: plain forwarding on the same lcores and ports.
+  if (!g_interrupted.load(std::memory_order_relaxed)) {
+    for (const auto& pair : pairs) {
+      if (rte_eal_remote_launch(ForwardMain, &pair->forward, pair->worker_lcore) != 0) {
+        stop_forward.store(true, std::memory_order_relaxed);
+        rte_eal_mp_wait_lcore();
+        return absl::InternalError(
+            absl::StrCat("cannot launch the forwarding loop on lcore ", pair->worker_lcore));
+      }
+    }
+    absl::StatusOr<std::vector<PhaseFigures>> forward_figures =
+        Measure(pairs, ReturnMode::kForwarded, flags, [&](size_t i) {
+          return SampleForward(pairs[i]->forward_counters, received_by_main(i));
+        });
+    stop_forward.store(true, std::memory_order_relaxed);
+    rte_eal_mp_wait_lcore();
+    if (!forward_figures.ok()) return forward_figures.status();
+    report->forward = Combine(*forward_figures);
+    report->forward_mpps_each = MppsOf(*forward_figures);
+  }
+  for (size_t i = 0; i < pairs.size(); ++i) {
+    Pair& pair = *pairs[i];
+    const GeneratorCounts& g = pair.gen->counts();
+    report->forward_checked += g.received - received_before[i];
+    report->forward_failures += g.failures - failures_before[i];
+    if (report->first_failure.empty()) report->first_failure = g.first_failure;
+    report->forward_drops += pair.forward_counters.tx_dropped.load(std::memory_order_relaxed);
+    // Every mbuf back: what the generator holds plus what the worker freed (drops) is the pool.
+    report->reclaimed += pair.gen->Reclaim(pair.ring.to_worker());
+    report->lost_mbufs +=
+        static_cast<int64_t>(flags.in_flight) - static_cast<int64_t>(pair.ring.mbufs_in_pool());
+    pair.ring.Stop();  // before ~EalHandle
+  }
   report->interrupted = g_interrupted.load(std::memory_order_relaxed);
-  pair.Stop();  // before ~EalHandle
   return absl::OkStatus();
 }
 
@@ -292,7 +414,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: worker_bench [--seconds=5] [--warmup=1] [--services=100000] "
                  "[--queries=65536] [--in-flight=4096] [--fwd-mode=macswap|io] [--lcores=0,1] "
-                 "[--memory-mb=256] [--deep-every=1024] [--nic-offloads]\n");
+                 "[--pairs=1] [--memory-mb=256] [--deep-every=1024] [--nic-offloads]\n");
     return 2;
   }
   struct sigaction action = {};
