@@ -1,7 +1,8 @@
 # Sourced by the end-to-end tests that run the clusterdns binary with its DPDK dataplane: a server
 # namespace where clusterdns owns one end of a veth pair through net_af_packet, and a client
 # namespace on the other end (198.18.0.2, 2001:2::2). Defines ns_server, ns_client, work,
-# objects (a copy of the walkthrough cluster the test may edit), pid, fail and cleanup.
+# objects (a copy of the walkthrough cluster the test may edit), pid, http_port (once started
+# with --http-addr), fail and cleanup.
 #   source appliance_testbed.sh; testbed_up TAG SOURCE_DIR; testbed_start CLUSTERDNS [options]
 # Safety (DESIGN.md "Test topology and safety"): the namespaces and veths are named after the
 # test's PID and removed on exit however it exits; addresses from 198.18.0.0/15 and 2001:2::/48
@@ -34,6 +35,7 @@ testbed_up() {
   prefix="cdns-e2e$tag-$id"
   work=$(mktemp -d)
   pid=""
+  http_port=""
   trap testbed_cleanup EXIT
   objects=$work/objects.json
   cp "$src/tests/testdata/objects/kube_dns_walkthrough.json" "$objects"
@@ -59,7 +61,9 @@ testbed_up() {
 }
 
 # testbed_start CLUSTERDNS [options]: clusterdns on the server's veth, serving 198.18.0.53 and
-# 2001:2::53 from $objects, with the given options after the EAL's "--"; waits until it serves.
+# 2001:2::53 from $objects, with the given options after the EAL's "--"; waits until it serves
+# and, when it has an HTTP server (--http-addr=127.0.0.1:0; its port is then $http_port), until
+# /ready says the objects file's first table is published.
 testbed_start() {
   local clusterdns=$1
   shift
@@ -87,4 +91,17 @@ testbed_start() {
     fi
     fail "clusterdns did not start"
   fi
+  # "serving" is printed once the listeners have a table, which may still be the zone apexes
+  # alone: the objects file's first build is published after. /ready says when it is (CI's ASan
+  # build once asked first and got NXDOMAIN).
+  http_port=$(sed -n 's/^clusterdns: serving .* http [^ ]* (port \([0-9]*\)).*/\1/p' \
+    "$work/clusterdns.log" | head -1)
+  [ -n "$http_port" ] || return 0
+  local _
+  for _ in $(seq 100); do
+    ip netns exec "$ns_server" curl -sf "http://127.0.0.1:$http_port/ready" >/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || fail "clusterdns exited before /ready"
+    sleep 0.1
+  done
+  fail "/ready never said ready (http port $http_port)"
 }

@@ -72,7 +72,6 @@ echo "knotd $knot_pid serves cache.test on 127.0.0.1:$knot_port in the server na
 testbed_start "$clusterdns" --listen=198.18.0.53:53 --listen=[2001:2::53]:53 \
   --http-addr=127.0.0.1:0 --upstream=127.0.0.1:"$knot_port" --forward-timeout=2s \
   --forward-deadline=5s
-http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | tail -1)
 [ -n "$http_port" ] || fail "no HTTP port in the log"
 metrics() { ip netns exec "$ns_server" curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics"; }
 fwd=clusterdns_forward_requests_total

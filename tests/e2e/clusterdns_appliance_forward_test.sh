@@ -42,7 +42,6 @@ grep -q "clusterdns: serving" "$work/upstream.log" || fail "the upstream did not
 testbed_start "$clusterdns" --listen=198.18.0.53:53 --listen=[2001:2::53]:53 \
   --http-addr=127.0.0.1:0 --upstream=127.0.0.1:5399 --forward-timeout=200ms \
   --forward-deadline=800ms --cache-size=0
-http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | tail -1)
 [ -n "$http_port" ] || fail "no HTTP port in the log"
 metrics() { ip netns exec "$ns_server" curl -s "http://127.0.0.1:$http_port/metrics"; }
 kq() { ip netns exec "$ns_client" kdig +timeout=2 +retry=0 "$@"; }

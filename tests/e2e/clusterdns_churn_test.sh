@@ -80,7 +80,6 @@ write_version() {
 }
 write_version 0
 testbed_start "$clusterdns" --http-addr=127.0.0.1:0
-http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | head -1)
 [ -n "$http_port" ] || fail "no HTTP port in the log"
 metrics() { ip netns exec "$ns_server" curl -s --max-time 2 "http://127.0.0.1:$http_port/metrics"; }
 metric() { sed -n "s/^$1 \([0-9.e+]*\)\$/\1/p" <<<"$2" | head -1; }

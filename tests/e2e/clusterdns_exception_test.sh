@@ -20,8 +20,7 @@ testbed_up x "$src"
 testbed_start "$clusterdns" --listen=198.18.0.53:53 --listen=[2001:2::53]:53 --http-addr=127.0.0.1:0
 grep -q "exception path: port 0 → TAP cdns-tap0" "$work/clusterdns.log" || fail "no TAP log line"
 grep -q "exception path: warning" "$work/clusterdns.log" && fail "warned about the veth's rp_filter"
-http_port=$(sed -n 's/.*http.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | head -1)
-[ -n "$http_port" ] || http_port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$work/clusterdns.log" | tail -1)
+[ -n "$http_port" ] || fail "no HTTP port in the log"
 metrics() { ip netns exec "$ns_server" curl -s "http://127.0.0.1:$http_port/metrics"; }
 # (Outputs are captured before grep -q: with pipefail, a writer that grep -q leaves behind dies of
 # SIGPIPE and fails the pipeline.)
