@@ -206,8 +206,9 @@ absl::StatusOr<std::vector<PhaseFigures>> Measure(std::vector<std::unique_ptr<Pa
   for (size_t i = 1; i < pairs.size(); ++i) {
     remote[i] = {pairs[i]->gen.get(), mode, &stop_remote};
     if (rte_eal_remote_launch(RemoteGeneratorMain, &remote[i], pairs[i]->generator_lcore) != 0) {
+      // Only the generators launched so far: the worker lcores run until their phase stops them.
       stop_remote.store(true, std::memory_order_relaxed);
-      rte_eal_mp_wait_lcore();
+      for (size_t k = 1; k < i; ++k) rte_eal_wait_lcore(pairs[k]->generator_lcore);
       return absl::InternalError(
           absl::StrCat("cannot launch a generator on lcore ", pairs[i]->generator_lcore));
     }
@@ -228,6 +229,29 @@ std::vector<double> MppsOf(const std::vector<PhaseFigures>& figures) {
   std::vector<double> mpps;
   for (const PhaseFigures& f : figures) mpps.push_back(f.mpps);
   return mpps;
+}
+
+// One phase: `loop` (dataplane::WorkerMain or ForwardMain) with arg(pair) on every pair's worker
+// lcore, measured (Measure), then stopped through *stop and waited for, also when a launch or the
+// measurement failed. One figure per pair.
+template <typename ArgFn, typename SampleFn>
+absl::StatusOr<std::vector<PhaseFigures>> RunPhase(std::vector<std::unique_ptr<Pair>>& pairs,
+                                                   lcore_function_t* loop, ArgFn arg,
+                                                   std::atomic<bool>* stop, ReturnMode mode,
+                                                   const Flags& flags, SampleFn sample) {
+  size_t launched = 0;
+  while (launched < pairs.size() &&
+         rte_eal_remote_launch(loop, arg(*pairs[launched]), pairs[launched]->worker_lcore) == 0) {
+    ++launched;
+  }
+  absl::StatusOr<std::vector<PhaseFigures>> figures =
+      launched == pairs.size()
+          ? Measure(pairs, mode, flags, sample)
+          : absl::InternalError(absl::StrCat("cannot launch a loop on lcore ",
+                                             pairs[launched]->worker_lcore));
+  stop->store(true, std::memory_order_relaxed);
+  for (size_t i = 0; i < launched; ++i) rte_eal_wait_lcore(pairs[i]->worker_lcore);
+  return figures;
 }
 
 absl::Status RunBench(const Flags& flags, BenchReport* report) {
@@ -329,22 +353,14 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
   };
 
   // Phase 1: the DNS workers.
-  for (const auto& pair : pairs) {
-    if (rte_eal_remote_launch(dataplane::WorkerMain, &pair->worker, pair->worker_lcore) != 0) {
-      stop_workers.store(true, std::memory_order_relaxed);
-      rte_eal_mp_wait_lcore();
-      return absl::InternalError(
-          absl::StrCat("cannot launch a worker on lcore ", pair->worker_lcore));
-    }
-  }
-  absl::StatusOr<std::vector<PhaseFigures>> worker_figures =
-      Measure(pairs, ReturnMode::kReply, flags,
-              [&](size_t i) { return SampleWorker(stats.port(i, i), received_by_main(i)); });
-  stop_workers.store(true, std::memory_order_relaxed);
-  rte_eal_mp_wait_lcore();
-  if (!worker_figures.ok()) return worker_figures.status();
-  report->worker = Combine(*worker_figures);
-  report->worker_mpps_each = MppsOf(*worker_figures);
+  CDNS_ASSIGN_OR_RETURN(
+      const std::vector<PhaseFigures> worker_figures,
+      RunPhase(
+          pairs, dataplane::WorkerMain, [](Pair& pair) -> void* { return &pair.worker; },
+          &stop_workers, ReturnMode::kReply, flags,
+          [&](size_t i) { return SampleWorker(stats.port(i, i), received_by_main(i)); }));
+  report->worker = Combine(worker_figures);
+  report->worker_mpps_each = MppsOf(worker_figures);
   std::vector<uint64_t> received_before(pairs.size());
   std::vector<uint64_t> failures_before(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
@@ -369,23 +385,15 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
 
   // Phase 2: plain forwarding on the same lcores and ports.
   if (!g_interrupted.load(std::memory_order_relaxed)) {
-    for (const auto& pair : pairs) {
-      if (rte_eal_remote_launch(ForwardMain, &pair->forward, pair->worker_lcore) != 0) {
-        stop_forward.store(true, std::memory_order_relaxed);
-        rte_eal_mp_wait_lcore();
-        return absl::InternalError(
-            absl::StrCat("cannot launch the forwarding loop on lcore ", pair->worker_lcore));
-      }
-    }
-    absl::StatusOr<std::vector<PhaseFigures>> forward_figures =
-        Measure(pairs, ReturnMode::kForwarded, flags, [&](size_t i) {
-          return SampleForward(pairs[i]->forward_counters, received_by_main(i));
-        });
-    stop_forward.store(true, std::memory_order_relaxed);
-    rte_eal_mp_wait_lcore();
-    if (!forward_figures.ok()) return forward_figures.status();
-    report->forward = Combine(*forward_figures);
-    report->forward_mpps_each = MppsOf(*forward_figures);
+    CDNS_ASSIGN_OR_RETURN(
+        const std::vector<PhaseFigures> forward_figures,
+        RunPhase(
+            pairs, ForwardMain, [](Pair& pair) -> void* { return &pair.forward; },
+            &stop_forward, ReturnMode::kForwarded, flags, [&](size_t i) {
+              return SampleForward(pairs[i]->forward_counters, received_by_main(i));
+            }));
+    report->forward = Combine(forward_figures);
+    report->forward_mpps_each = MppsOf(forward_figures);
   }
   for (size_t i = 0; i < pairs.size(); ++i) {
     Pair& pair = *pairs[i];
