@@ -53,7 +53,8 @@ bool IsAllNodesV6(const uint8_t* b) {
 }
 
 // UDP over either family, after the IP layer checked that the datagram lies inside the frame.
-void ParseUdp(const Input& in, ParsedFrame& p, const uint8_t* ip) {
+// Inlined into both callers: as a call it saved and restored four registers per query.
+[[gnu::always_inline]] inline void ParseUdp(const Input& in, ParsedFrame& p, const uint8_t* ip) {
   if (p.l4_len < udp::kHeaderLen) return Drop(p, DropReason::kBadLength);
   const uint8_t* u = in.frame + p.l4_offset;
   if (LoadBe16(u + udp::kLength) != p.l4_len) return Drop(p, DropReason::kBadLength);
