@@ -22,6 +22,10 @@
 
 #include "dataplane/packet/byte_order.h"
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 namespace clusterdns::dataplane {
 
 // Folds a wide accumulator of 16-bit words to 16 bits with end-around carries.
@@ -95,22 +99,65 @@ inline uint16_t OnesSum(const uint8_t* data, size_t len) noexcept {
   return HostOrder16(FoldSum(a + b));
 }
 
-// Bytes OnesSumWithSlack may read past the end of its data: a whole 16-byte piece when the
-// data ends on a 16-byte step.
-inline constexpr size_t kOnesSumSlack = 16;
+// Bytes OnesSumWithSlack may read past the end of its data: a whole 32-byte piece when the
+// data ends on a 32-byte step.
+inline constexpr size_t kOnesSumSlack = 32;
+
+#if defined(__AVX2__)
+// 32 bytes of all ones, then 32 of zeros: the 32 bytes at kTailMask + 32 - n keep the first n
+// bytes of a 32-byte load, n ≤ 32.
+alignas(64) inline constexpr uint8_t kTailMask[64] = {
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+// Adds the 16 memory-order 16-bit words of v to the 8 32-bit lanes of acc. A lane gains at most
+// 2 * 0xffff a step: no lane overflows before 2^15 steps (1 MiB).
+inline __m256i AddWords(__m256i acc, __m256i v) noexcept {
+  const __m256i low = _mm256_and_si256(v, _mm256_set1_epi32(0xffff));
+  return _mm256_add_epi32(acc, _mm256_add_epi32(low, _mm256_srli_epi32(v, 16)));
+}
+#endif
 
 // OnesSum for data that is followed by at least kOnesSumSlack readable bytes (an mbuf's unused
-// data room): the last 0-15 bytes are read as one 16-byte piece with the bytes past the end
+// data room): the last 0-31 bytes are read as one 32-byte piece with the bytes past the end
 // masked off, where OnesSum takes a branch for each of 8, 4, 2 and 1 that follows the length (two
-// mispredictions a packet, in a mix of answer sizes).
+// mispredictions a packet, in a mix of answer sizes). With AVX2, 32 bytes a step in 4
+// instructions: a 100-byte DNS reply in 4 steps, where the 16-byte scalar loop takes 7 of 8.
 inline uint16_t OnesSumWithSlack(const uint8_t* data, size_t len) noexcept {
   if constexpr (std::endian::native != std::endian::little) {
     return OnesSum(data, len);
   } else {
+#if defined(__AVX2__)
+    if (len < (size_t{1} << 20)) {
+      __m256i acc = _mm256_setzero_si256();
+      while (len >= 32) {
+        acc = AddWords(acc, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data)));
+        data += 32;
+        len -= 32;
+      }
+      const __m256i mask =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kTailMask + 32 - len));
+      acc = AddWords(acc, _mm256_and_si256(
+                              mask, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(data))));
+      // 8 lanes of < 2^32 each into 4, then two 64-bit halves: an exact sum, folded once.
+      const __m128i four = _mm_add_epi64(
+          _mm_and_si128(_mm256_castsi256_si128(acc), _mm_set1_epi64x(0xffffffff)),
+          _mm_srli_epi64(_mm256_castsi256_si128(acc), 32));
+      const __m128i high = _mm256_extracti128_si256(acc, 1);
+      const __m128i all = _mm_add_epi64(
+          four, _mm_add_epi64(_mm_and_si128(high, _mm_set1_epi64x(0xffffffff)),
+                              _mm_srli_epi64(high, 32)));
+      const uint64_t total =
+          static_cast<uint64_t>(_mm_cvtsi128_si64(all)) +
+          static_cast<uint64_t>(_mm_extract_epi64(all, 1));
+      return HostOrder16(FoldSum(total));
+    }
+#endif
     uint64_t a = 0;
     uint64_t b = 0;
     SumBlocks(data, len, a, b);
-    // The first `len` bytes in memory are the low bytes of a little-endian word.
+    // The last 0-15 bytes: the first `len` bytes in memory are the low bytes of a little-endian
+    // word.
     const size_t low_bytes = len < 8 ? len : 8;
     const size_t high_bytes = len - low_bytes;
     const uint64_t w0 = RawLoad64(data) & LowBytesMask(low_bytes);
