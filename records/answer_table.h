@@ -169,8 +169,11 @@ class AnswerTable {
   const uint8_t* Find(uint64_t hash, const uint8_t* key, size_t key_len) const noexcept {
     return FindInShard(refs_[ShardIndex(hash)], hash, key, key_len);
   }
+  // The top shard_bits bits of the hash. shard_shift_ is 64 - shard_bits, 1 to 64: shifting in
+  // two steps gives 0 for one shard without a compare (a shift by 64 is undefined, and x86
+  // would take it as a shift by 0).
   size_t ShardIndex(uint64_t hash) const noexcept {
-    return shard_shift_ == 64 ? 0 : static_cast<size_t>(hash >> shard_shift_);
+    return static_cast<size_t>((hash >> 1) >> (shard_shift_ - 1));
   }
   const ShardRef& shard_ref(size_t index) const noexcept { return refs_[index]; }
   static const uint64_t* SlotFor(const ShardRef& shard, uint64_t hash) noexcept {
