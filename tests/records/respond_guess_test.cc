@@ -103,6 +103,12 @@ Query QueryFor(const Query& name, uint16_t qtype, bool edns) {
   return q;
 }
 
+Query Cat(Query a, const Query& b, const Query& c) {
+  a.insert(a.end(), b.begin(), b.end());
+  a.insert(a.end(), c.begin(), c.end());
+  return a;
+}
+
 TEST_F(RespondGuessTest, NamesOfEveryShape) {
   const std::string zero("a\0b", 3);
   const std::vector<Query> names = {
@@ -124,6 +130,10 @@ TEST_F(RespondGuessTest, NamesOfEveryShape) {
       WireName({zero, "example", "com"}),
       WireName({std::string(1, '\0'), "cluster", "local"}),
       WireName({"x", std::string(5, '\0'), "local"}),
+      // The first zero byte ends a 63-byte label at byte 63, and type and class follow it: a
+      // 64-byte guess that parses, whose labels jump to byte 64 (a length of 63, not a root).
+      Cat(Query{63}, Query(62, 'c'), Query{0}),
+      Cat(Query{62}, Query(61, 'c'), Query{0}),  // the same ending at byte 62
   };
   std::vector<Query> queries;
   for (const Query& name : names) {
