@@ -189,23 +189,9 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, bool 
 }
 
 // Walks the labels of a name that GuessName read: whether they end at its root, its first zero
-// byte (length bytes are not folded, so the key walks as the question does). WalkLabels' bound
-// check is left out: the key is zero from that byte to byte 64, so a walk that jumps past the
-// root lands on a zero at the wrong place, and one that jumps past byte 63 stops there; either
-// ends away from key_len.
+// byte (length bytes are not folded, so the key walks as the question does).
 inline bool ConfirmName(ParsedQuery& pq) {
-  size_t at = 0;
-  size_t l;
-  unsigned lengths = 0;
-  uint64_t starts = 0;
-  do {
-    l = pq.key[at];
-    lengths |= static_cast<unsigned>(l);
-    starts |= uint64_t{1} << at;
-    at += l + 1;
-  } while (l != 0 && at < 64);
-  if (l != 0 || at != pq.key_len || lengths > kMaxLabelLength) return false;
-  pq.label_starts = starts;
+  if (WalkLabels(pq.key, pq.key_len, &pq.label_starts) != pq.key_len) return false;
   pq.name_checked = true;
   return true;
 }
