@@ -8,14 +8,20 @@
 # Mpps and cycles per query, forwarding Mpps and cycles per packet, and their ratio. Targets:
 # >= 10 Mpps per worker core, <= 4x the floor.
 # Not a test: run it by hand, on a quiet machine, and copy the figures into README.md.
-#   scripts/bench-dataplane.sh [--runs=5] [--scale=1,2,4] [worker_bench flags: --seconds=5
-#                               --in-flight=4096 --fwd-mode=macswap|io --lcores=0,1 --nic-offloads]
+#   scripts/bench-dataplane.sh [--runs=5] [--scale=1,2,4 | --against=DIR]
+#       [worker_bench flags: --seconds=5 --in-flight=4096 --fwd-mode=macswap|io --lcores=0,1
+#        --nic-offloads]
 # --scale=N1,N2,...: how the workers scale with cores. For each N, a batch of runs with N
 # generator/worker pairs (worker_bench --pairs=N) on one hardware thread of 2N distinct physical
 # cores (the first thread of each core, from /sys; generators on the first N, workers on the
 # next N), and a table of the medians: Mpps of all workers together and per worker.
 # CDNS_BUILD_DIR=dir: run dir/bench/worker_bench as it is, without scripts/setup.sh (a build
 # tree of your own; the default is build/, built by setup.sh first).
+# --against=DIR: an A/B of two builds on a noisy machine. Each of --runs rounds runs this build's
+# worker_bench and DIR/bench/worker_bench once each with the same flags, in alternating order;
+# prints the medians of each build's undisturbed runs and the median, over the rounds where
+# neither run was disturbed, of the worker Mpps ratio (this build / DIR). Runs taken apart in
+# time on a shared VM differ by more than most changes do; runs side by side differ less.
 # Safety: the EAL runs with --no-pci --no-huge, --no-shconf and a --file-prefix unique to the
 # process (cdns-wbench-<pid>); only ring ethdevs exist; nothing is sent anywhere. Root, for
 # /var/run/dpdk.
@@ -24,11 +30,13 @@ cd "$(dirname "$0")/.."
 
 runs=5
 scale=""
+against=""
 args=()
 for a in "$@"; do
   case "$a" in
     --runs=*) runs="${a#--runs=}" ;;
     --scale=*) scale="${a#--scale=}" ;;
+    --against=*) against="${a#--against=}" ;;
     *) args+=("$a") ;;
   esac
 done
@@ -109,6 +117,74 @@ batch() {
   fi
   [ "$invalid" -eq 0 ] && [ "$valid" -gt 0 ]
 }
+
+# One run of worker_bench binary $1 with the flags after it: its result line on stdout (nothing
+# when it failed or its replies did not check out).
+one_run() {
+  local bin=$1
+  shift
+  MALLOC_CONF=thp:always,metadata_thp:always "$bin" "$@" >"$tmp/out" 2>"$tmp/err" || {
+    echo "  $bin: exit $? (not counted); its stderr ends:" >&2
+    tail -3 "$tmp/err" >&2
+    return 0
+  }
+  grep '^result .*valid=1' "$tmp/out" || true
+}
+
+# The value of key $1 in the result line $2.
+field() { awk -v k="$1" '{ for (i = 1; i <= NF; ++i) { split($i, kv, "=");
+  if (kv[1] == k) print kv[2] } }' <<<"$2"; }
+
+# --against: rounds of one run of each build; see the usage at the top.
+paired() {
+  local other="$against/bench/worker_bench"
+  if [ ! -x "$other" ]; then
+    echo "--against: $other is not an executable worker_bench" >&2
+    exit 2
+  fi
+  local a b first
+  : >"$tmp/rounds"
+  for round in $(seq "$runs"); do
+    # Alternate which build goes first: the later run of a round may find the machine warmer.
+    if [ $((round % 2)) -eq 1 ]; then first=this; else first=other; fi
+    for side in $first $([ "$first" = this ] && echo other || echo this); do
+      if [ "$side" = this ]; then
+        a=$(one_run "$build_dir/bench/worker_bench" "$@")
+      else
+        b=$(one_run "$other" "$@")
+      fi
+    done
+    echo "--- round $round: this $(field worker_mpps "$a") Mpps (floor $(field fwd_mpps "$a"))," \
+      "against $(field worker_mpps "$b") Mpps (floor $(field fwd_mpps "$b"))"
+    [ -n "$a" ] && [ -n "$b" ] && echo "$(field worker_mpps "$a") $(field fwd_mpps "$a")" \
+      "$(field worker_mpps "$b") $(field fwd_mpps "$b")" >>"$tmp/rounds"
+  done
+  if [ ! -s "$tmp/rounds" ]; then
+    echo "--against: no round where both builds ran and checked out" >&2
+    exit 1
+  fi
+  # Disturbed: a floor under half the best floor of either build (as in batch()).
+  local best
+  best=$(awk '{ print $2; print $4 }' "$tmp/rounds" | sort -g | tail -1)
+  # kept COLUMNS...: the rounds whose floors in those columns are all undisturbed.
+  kept() { awk -v m="$best" -v cols="$*" 'BEGIN { n = split(cols, c, " ") }
+    { for (i = 1; i <= n; ++i) if ($(c[i]) < m / 2) next; print }' "$tmp/rounds"; }
+  echo "=== $build_dir against $against, worker Mpps (runs with a floor under half of" \
+    "$best Mpps left out)"
+  echo "this build:    median $(kept 2 | awk '{ print $1 }' | median) of $(kept 2 | wc -l) run(s)"
+  echo "against build: median $(kept 4 | awk '{ print $3 }' | median) of $(kept 4 | wc -l) run(s)"
+  echo "ratio this/against: median $(kept 2 4 | awk '{ printf "%.4f\n", $1 / $3 }' | median)" \
+    "over $(kept 2 4 | wc -l) undisturbed round(s) of $runs"
+}
+
+if [ -n "$against" ]; then
+  if [ -n "$scale" ]; then
+    echo "bench-dataplane: --against and --scale do not go together" >&2
+    exit 2
+  fi
+  paired ${args[@]+"${args[@]}"}
+  exit
+fi
 
 if [ -z "$scale" ]; then
   batch ${args[@]+"${args[@]}"}
