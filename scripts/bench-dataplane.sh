@@ -65,6 +65,19 @@ median() {
     else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
 
+# The value of key $1 in the key=value line(s) on stdin (a result line, the medians).
+field() { awk -v k="$1" '{ for (i = 1; i <= NF; ++i) { split($i, kv, "=");
+  if (kv[1] == k) print kv[2] } }'; }
+
+# run_bench BIN FLAGS...: one run into $tmp/out and $tmp/err; returns its exit status. Tables live
+# in transparent huge pages (jemalloc, which the program links, asks for them), as in
+# scripts/bench-records.sh.
+run_bench() {
+  local bin=$1
+  shift
+  MALLOC_CONF=thp:always,metadata_thp:always "$bin" "$@" >"$tmp/out" 2>"$tmp/err"
+}
+
 # One batch of $runs runs of worker_bench with the flags given; prints each run and the medians
 # of the valid, undisturbed ones (also into $tmp/medians). Fails if any run failed.
 batch() {
@@ -74,10 +87,7 @@ batch() {
   for run in $(seq "$runs"); do
     echo "--- run $run"
     rc=0
-    # Tables live in transparent huge pages (jemalloc, which the program links, asks for them), as
-    # in scripts/bench-records.sh.
-    MALLOC_CONF=thp:always,metadata_thp:always \
-      "$build_dir/bench/worker_bench" "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+    run_bench "$build_dir/bench/worker_bench" "$@" || rc=$?
     grep -E '^(setup|worker|fwd|per pair|ratio|checks|targets|INVALID|result)' "$tmp/out" || true
     if [ "$rc" -ne 0 ]; then
       echo "run $run: exit $rc (not counted); its stderr ends:"
@@ -123,17 +133,13 @@ batch() {
 one_run() {
   local bin=$1
   shift
-  MALLOC_CONF=thp:always,metadata_thp:always "$bin" "$@" >"$tmp/out" 2>"$tmp/err" || {
+  run_bench "$bin" "$@" || {
     echo "  $bin: exit $? (not counted); its stderr ends:" >&2
     tail -3 "$tmp/err" >&2
     return 0
   }
   grep '^result .*valid=1' "$tmp/out" || true
 }
-
-# The value of key $1 in the result line $2.
-field() { awk -v k="$1" '{ for (i = 1; i <= NF; ++i) { split($i, kv, "=");
-  if (kv[1] == k) print kv[2] } }' <<<"$2"; }
 
 # --against: rounds of one run of each build; see the usage at the top.
 paired() {
@@ -142,22 +148,22 @@ paired() {
     echo "--against: $other is not an executable worker_bench" >&2
     exit 2
   fi
-  local a b first
+  local a b
   : >"$tmp/rounds"
   for round in $(seq "$runs"); do
     # Alternate which build goes first: the later run of a round may find the machine warmer.
-    if [ $((round % 2)) -eq 1 ]; then first=this; else first=other; fi
-    for side in $first $([ "$first" = this ] && echo other || echo this); do
-      if [ "$side" = this ]; then
-        a=$(one_run "$build_dir/bench/worker_bench" "$@")
-      else
-        b=$(one_run "$other" "$@")
-      fi
-    done
-    echo "--- round $round: this $(field worker_mpps "$a") Mpps (floor $(field fwd_mpps "$a"))," \
-      "against $(field worker_mpps "$b") Mpps (floor $(field fwd_mpps "$b"))"
-    [ -n "$a" ] && [ -n "$b" ] && echo "$(field worker_mpps "$a") $(field fwd_mpps "$a")" \
-      "$(field worker_mpps "$b") $(field fwd_mpps "$b")" >>"$tmp/rounds"
+    if [ $((round % 2)) -eq 1 ]; then
+      a=$(one_run "$build_dir/bench/worker_bench" "$@")
+      b=$(one_run "$other" "$@")
+    else
+      b=$(one_run "$other" "$@")
+      a=$(one_run "$build_dir/bench/worker_bench" "$@")
+    fi
+    local a_mpps a_fwd b_mpps b_fwd
+    a_mpps=$(field worker_mpps <<<"$a") a_fwd=$(field fwd_mpps <<<"$a")
+    b_mpps=$(field worker_mpps <<<"$b") b_fwd=$(field fwd_mpps <<<"$b")
+    echo "--- round $round: this $a_mpps Mpps (floor $a_fwd), against $b_mpps Mpps (floor $b_fwd)"
+    [ -n "$a" ] && [ -n "$b" ] && echo "$a_mpps $a_fwd $b_mpps $b_fwd" >>"$tmp/rounds"
   done
   if [ ! -s "$tmp/rounds" ]; then
     echo "--against: no round where both builds ran and checked out" >&2
@@ -207,8 +213,7 @@ for n in ${scale//,/ }; do
   for i in $(seq 0 $((2 * n - 1))); do map="$map${map:+,}$i@${cores[$i]}"; done
   echo "=== $n pair(s): --lcores=$map"
   batch ${args[@]+"${args[@]}"} --pairs="$n" --lcores="$map" || failed=1
-  get() { awk -v k="$1" '{ for (i = 1; i <= NF; ++i) { split($i, kv, "=");
-    if (kv[1] == k) print kv[2] } }' "$tmp/medians"; }
+  get() { field "$1" <"$tmp/medians"; }
   table="$table$(printf '\n%5s  %12s  %15s  %13s  %8s  %5s' "$n" "$(get worker_mpps)" \
     "$(get per_worker_mpps)" "$(get worker_cycles)" "$(get fwd_mpps)" "$(get ratio)")"
 done
