@@ -32,7 +32,8 @@ struct ParsedQuery {
   // chunks and for the zeros after it.
   alignas(32) uint8_t key[kNameKeyBufferSize + kHashMinBytes];
   uint64_t hash;
-  // Where labels start in key (bit i: at byte i), when key_len ≤ 64 and name_checked.
+  // Where labels start in key (bit i: at byte i), when key_len ≤ 64 and name_checked. The
+  // root's bit may be missing (ConfirmGuessedName).
   uint64_t label_starts;
   uint16_t len;  // the query's length
   uint16_t key_len;
@@ -192,6 +193,36 @@ inline size_t ReadQuestionName(const uint8_t* buf, size_t len, size_t cap, bool 
 // byte (length bytes are not folded, so the key walks as the question does).
 inline bool ConfirmName(ParsedQuery& pq) {
   if (WalkLabels(pq.key, pq.key_len, &pq.label_starts) != pq.key_len) return false;
+  pq.name_checked = true;
+  return true;
+}
+
+// ConfirmName without a branch for names of up to kFixedWalkSteps labels: a fixed number of
+// steps, each moving `at` past one label and staying on the root once there (a zero adds 0).
+// The exit of a loop over the labels of a missed name was a mispredicted branch in every other
+// query, found out only at the end of the chain of loads it waits on. Names with more labels,
+// and malformed ones, take ConfirmName, which decides.
+//
+// Why a success proves the name (key_len ≤ 64 after GuessName): the bytes before key_len - 1
+// are not zero (GuessName stopped at the first zero), so `at` stands still only on the root's
+// byte or on the zeros past it. `at` never goes back, and a length over 63 takes it past 64 for
+// good (reads past 63 wrap, inside the key, and no longer matter). So `at` == key_len - 1 after
+// the steps means the labels, each of at most 63 bytes, ended at the root. Bit i of seen: a step
+// stood on byte i, a label start or the root; the root's bit is missing when every step went to
+// a label, which InZone never asks for (no served zone is the root).
+inline constexpr int kFixedWalkSteps = 8;
+inline bool ConfirmGuessedName(ParsedQuery& pq) {
+  const uint8_t* key = pq.key;
+  size_t at = 0;
+  uint64_t seen = 0;
+#pragma GCC unroll 8
+  for (int step = 0; step < kFixedWalkSteps; ++step) {
+    const size_t l = key[at & 63];
+    seen |= uint64_t{1} << (at & 63);
+    at += l + (l != 0);
+  }
+  if (at + 1 != pq.key_len) return ConfirmName(pq);
+  pq.label_starts = seen;
   pq.name_checked = true;
   return true;
 }
@@ -610,7 +641,7 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
     }
     return Negative(table, pq, buf, buf_cap, options, zone, kRcodeNoError);
   }
-  if (!pq.name_checked && !ConfirmName(pq)) {
+  if (!pq.name_checked && !ConfirmGuessedName(pq)) {
     return RespondWalkingLabels(table, buf, pq.len, buf_cap, options);
   }
   const int zone_index = FindZone(table, pq);

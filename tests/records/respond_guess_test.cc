@@ -146,6 +146,36 @@ TEST_F(RespondGuessTest, NamesOfEveryShape) {
   ExpectSameAnswers(queries, Forwarding());
 }
 
+// A name the table does not hold has its labels walked in a fixed number of steps when it has
+// few enough (respond.cc, ConfirmGuessedName) and label by label otherwise: names of 1 to 14
+// labels on each side of that bound, in a served zone (NXDOMAIN, whose SOA points at the zone's
+// labels in the question) and outside (REFUSED, or forwarded), up to and past 64 bytes; and
+// names whose length bytes jump over their first zero byte to a zero past it.
+TEST_F(RespondGuessTest, MissedNamesOfEveryLabelCount) {
+  std::vector<Query> names;
+  for (size_t count = 1; count <= 14; ++count) {
+    for (size_t label_len : {1, 3, 6}) {
+      for (const std::vector<std::string>& zone :
+           {std::vector<std::string>{"cluster", "local"}, std::vector<std::string>{"com"},
+            std::vector<std::string>{}}) {
+        std::vector<std::string> labels(count, std::string(label_len, 'q'));
+        labels.insert(labels.end(), zone.begin(), zone.end());
+        names.push_back(WireName(labels));
+      }
+    }
+  }
+  for (uint8_t jump : {2, 5, 9, 20, 40, 63}) {
+    names.push_back(Cat(WireName({"a", "b"}), Query{jump, 'x', 'y'}, Query{0, 0}));
+    names.push_back(Cat(Query{3, 'a', 'b', 'c', jump}, Query(3, 'z'), Query{0}));
+  }
+  std::vector<Query> queries;
+  for (const Query& name : names) {
+    for (bool edns : {false, true}) queries.push_back(QueryFor(name, records::kTypeA, edns));
+  }
+  ExpectSameAnswers(queries, records::RespondOptions{});
+  ExpectSameAnswers(queries, Forwarding());
+}
+
 // Bases whose names end inside the guess's 64 bytes, with and without EDNS.
 std::vector<Query> Bases() {
   QueryOptions edns;
