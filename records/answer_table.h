@@ -176,8 +176,17 @@ class AnswerTable {
     return static_cast<size_t>((hash >> 1) >> (shard_shift_ - 1));
   }
   const ShardRef& shard_ref(size_t index) const noexcept { return refs_[index]; }
+  // Where the probe for `hash` starts in a shard of mask + 1 slots: the first slot of a cache
+  // line (8 slots), not a slot within it. A name is stored in the first free slot from there on,
+  // so a lookup reads its home line from the start, and needs the next line only when every slot
+  // of its own holds another name. A probe that started within the line, as it did before, left
+  // the line in 11% of the benchmark's lookups: a dependent load of the next line of slots, and
+  // of an entry that nothing had prefetched.
+  static size_t HomeSlot(uint64_t hash, uint64_t mask) noexcept {
+    return static_cast<size_t>(hash & mask & ~uint64_t{7});
+  }
   static const uint64_t* SlotFor(const ShardRef& shard, uint64_t hash) noexcept {
-    return &shard.slots()[hash & shard.mask()];
+    return &shard.slots()[HomeSlot(hash, shard.mask())];
   }
   // A slot: 30 bits of tag (hash bits that neither the shard nor the home slot used), 2 bits of
   // how many cache lines past its first one the entry's hot bytes reach (arena_packer.h; what
@@ -212,7 +221,7 @@ class AnswerTable {
     const uint64_t* slots = shard.slots();
     const uint64_t mask = shard.mask();
     const uint8_t* arena = reinterpret_cast<const uint8_t*>(slots + mask + 1);
-    size_t i = hash & mask;
+    size_t i = HomeSlot(hash, mask);
     while (true) {
       const uint64_t slot = slots[i];
       if (slot == 0) return nullptr;

@@ -772,7 +772,7 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     shards[i] = table.shard_ref(table.ShardIndex(pq[i].hash));
     __builtin_prefetch(AnswerTable::SlotFor(shards[i], pq[i].hash));
   }
-  // C: find the tag among the slots of that cache line; prefetch the lines of the entry that an
+  // C: find the tag among the slots of that cache line (AnswerTable::HomeSlot); prefetch the lines of the entry that an
   // answer reads (key, type table and the first body). What the probe found is kept for D: the
   // candidate entry, or that the name is not in the table (an empty slot before any match), or
   // neither (the probe left the cache line).
@@ -784,19 +784,18 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     const uint64_t* slots = shard.slots();
     const uint64_t mask = shard.mask();
     const uint32_t tag = AnswerTable::TagOf(pq[i].hash);
-    const size_t home = pq[i].hash & mask;
+    const size_t home = AnswerTable::HomeSlot(pq[i].hash, mask);  // a line's first slot
 #if defined(__AVX2__)
     // The whole line at once, without a branch on what it holds (whether a name is in the table
-    // is a coin toss in a mix of names): the first slot from home on that is the tag's or empty.
-    const size_t in_line = home & 7;  // a shard has at least a line of slots, line-aligned
-    const uint64_t* line = slots + (home - in_line);
+    // is a coin toss in a mix of names): its first slot that is the tag's or empty.
+    const uint64_t* line = slots + home;
     const uint32_t hits = SlotLineMatches(line, tag, /*empty=*/false);
     const uint32_t empties = SlotLineMatches(line, tag, /*empty=*/true);
-    const uint32_t first = _tzcnt_u32((hits | empties) >> in_line);  // 32 when none
-    const size_t at = (in_line + first) & 7;
+    const uint32_t first = _tzcnt_u32(hits | empties);  // 32 when none
+    const size_t at = first & 7;
     const uint64_t slot = line[at];
     // Selects by masks: GCC turns ?: on these into branches.
-    const uintptr_t found = first < 8 - in_line;
+    const uintptr_t found = first < 8;
     const uintptr_t hit = found & (hits >> at);  // 1 or 0
     const uintptr_t entry =
         reinterpret_cast<uintptr_t>(shard.arena()) + AnswerTable::SlotOffset(slot);

@@ -484,7 +484,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
   };
   // Inserts or finds; returns the slot index and whether it was already there.
   auto place = [&](uint64_t hash, uint32_t offset, uint32_t item) {
-    size_t i = hash & mask;
+    size_t i = AnswerTable::HomeSlot(hash, mask);
     const uint32_t tag = AnswerTable::TagOf(hash);
     while (slots[i] != 0) {
       if (AnswerTable::SlotTag(slots[i]) == tag &&
@@ -539,7 +539,7 @@ void TableBuilder::FinishShard(uint32_t s, ShardWork& w, std::vector<std::string
     const std::string& name = parent.name;
     int zone = zones_.FindZone(name);
     if (zone < 0) continue;
-    size_t i = hash & mask;
+    size_t i = AnswerTable::HomeSlot(hash, mask);
     const uint32_t tag = AnswerTable::TagOf(hash);
     bool found = false;
     while (slots[i] != 0) {

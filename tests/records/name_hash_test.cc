@@ -68,14 +68,15 @@ TEST(NameHash, ClusterNamesSpreadOverShardsSlotsAndTags) {
   const std::vector<uint64_t> hashes = ClusterHashes();
   // Shards: the top bits (4096 shards of ≈ 49 names).
   ExpectSpreadLikeRandom(hashes, 12, [](uint64_t h) { return h >> 52; }, "shard");
-  // Slots: the bottom bits (2^18 slots for 200k names, a load of 0.76).
-  ExpectSpreadLikeRandom(hashes, 18, [](uint64_t h) { return h; }, "slot");
-  // Tags (bits 20 to 51) of the names that share a home slot must differ, or every lookup of
+  // Home lines: the bottom bits above the three of a slot within its line (AnswerTable::HomeSlot;
+  // 2^15 lines of 8 slots for 200k names, a load of 0.76).
+  ExpectSpreadLikeRandom(hashes, 15, [](uint64_t h) { return h >> 3; }, "home line");
+  // Tags (bits 20 to 51) of the names that share a home line must differ, or every lookup of
   // them compares keys.
-  std::unordered_map<uint64_t, std::unordered_set<uint32_t>> tags_by_slot;
+  std::unordered_map<uint64_t, std::unordered_set<uint32_t>> tags_by_line;
   size_t same_tag = 0;
   for (uint64_t h : hashes) {
-    if (!tags_by_slot[h & 0xffff].insert(static_cast<uint32_t>(h >> 20)).second) ++same_tag;
+    if (!tags_by_line[h & 0xfff8].insert(static_cast<uint32_t>(h >> 20)).second) ++same_tag;
   }
   EXPECT_LE(same_tag, 40u);
 }

@@ -35,9 +35,9 @@ struct Placed {
   uint32_t offset;
 };
 
-// Inserts (tag of `hash`, offset) by linear probing from the home slot.
+// Inserts (tag of `hash`, offset) by linear probing from the home slot (the first of its line).
 void Insert(std::vector<uint64_t>& slots, uint64_t hash, uint32_t offset) {
-  size_t i = hash & (slots.size() - 1);
+  size_t i = records::AnswerTable::HomeSlot(hash, slots.size() - 1);
   while (slots[i] != 0) i = (i + 1) & (slots.size() - 1);
   slots[i] = records::AnswerTable::MakeSlot(records::AnswerTable::TagOf(hash), offset, 0);
 }
@@ -80,7 +80,7 @@ std::shared_ptr<const records::AnswerTable> Rebuilt(const records::AnswerTable& 
   arena.append(64, '\0');  // the hot path reads whole chunks past an entry
 
   std::vector<uint64_t> slots(kSlots, 0);
-  const size_t home = hash & (kSlots - 1);
+  const size_t home = records::AnswerTable::HomeSlot(hash, kSlots - 1);
   for (int f = 0; f < fillers; ++f) {
     // Tags that are not kName's, pointing at the twin (never compared: the tag differs).
     slots[(home + f) & (kSlots - 1)] =
