@@ -215,12 +215,40 @@ class AnswerTable {
            NameEquals(entry + sizeof(EntryHeader), key, stored) &&
            NameEquals(zone.apex, key + stored, zone.apex_len);
   }
+#if defined(__AVX2__)
+  // Bit k set: slot k of the line (8 slots) holds `tag`, or, with `empty`, is empty.
+  static uint32_t SlotLineMatches(const uint64_t* line, uint32_t tag, bool empty) noexcept {
+    const __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(line));
+    const __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(line + 4));
+    const __m256i want = empty ? _mm256_setzero_si256() : _mm256_set1_epi64x(tag);
+    const int shift = empty ? 0 : kSlotTagShift;
+    const __m256i a = _mm256_cmpeq_epi64(_mm256_srli_epi64(lo, shift), want);
+    const __m256i b = _mm256_cmpeq_epi64(_mm256_srli_epi64(hi, shift), want);
+    return static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(a))) |
+           static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(b))) << 4;
+  }
+#endif
   const uint8_t* FindInShard(const ShardRef& shard, uint64_t hash, const uint8_t* key,
                              size_t key_len) const noexcept {
     const uint32_t tag = TagOf(hash);
     const uint64_t* slots = shard.slots();
     const uint64_t mask = shard.mask();
     const uint8_t* arena = reinterpret_cast<const uint8_t*>(slots + mask + 1);
+#if defined(__AVX2__)
+    // A line at a time (probes start on a line, HomeSlot): the slots with the tag before the
+    // line's first empty one, then the next line only when the line has no empty slot.
+    for (size_t line = HomeSlot(hash, mask);; line = (line + 8) & mask) {
+      const uint32_t empties = SlotLineMatches(slots + line, tag, /*empty=*/true);
+      // The slots below the first empty one (blsmsk sets it and those below); all 8 if none.
+      const uint32_t before = empties == 0 ? 0xff : _blsmsk_u32(empties) >> 1;
+      for (uint32_t hits = SlotLineMatches(slots + line, tag, /*empty=*/false) & before;
+           hits != 0; hits &= hits - 1) {
+        const uint8_t* entry = arena + SlotOffset(slots[line + _tzcnt_u32(hits)]);
+        if (EntryIs(entry, key, key_len)) return entry;
+      }
+      if (empties != 0) return nullptr;
+    }
+#else
     size_t i = HomeSlot(hash, mask);
     while (true) {
       const uint64_t slot = slots[i];
@@ -231,6 +259,7 @@ class AnswerTable {
       }
       i = (i + 1) & mask;
     }
+#endif
   }
 
   size_t zone_count() const { return zones_.size(); }

@@ -736,19 +736,6 @@ inline void PrefetchEntryLines(const uint8_t* entry, unsigned more) {
   __builtin_prefetch(entry + 64 * more);
 }
 
-#if defined(__AVX2__)
-// Bit k set: slot k of the line (8 slots) holds `tag`, or, with `empty`, is empty.
-inline uint32_t SlotLineMatches(const uint64_t* line, uint32_t tag, bool empty) {
-  const __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(line));
-  const __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(line + 4));
-  const __m256i want = empty ? _mm256_setzero_si256() : _mm256_set1_epi64x(tag);
-  const int shift = empty ? 0 : AnswerTable::kSlotTagShift;
-  const __m256i a = _mm256_cmpeq_epi64(_mm256_srli_epi64(lo, shift), want);
-  const __m256i b = _mm256_cmpeq_epi64(_mm256_srli_epi64(hi, shift), want);
-  return static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(a))) |
-         static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(b))) << 4;
-}
-#endif
 
 // RespondBurst's pass C found neither the entry nor an empty slot in the first cache line.
 const uint8_t* const kProbeUnfinished = reinterpret_cast<const uint8_t*>(uintptr_t{1});
@@ -791,8 +778,8 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     // The whole line at once, without a branch on what it holds (whether a name is in the table
     // is a coin toss in a mix of names): its first slot that is the tag's or empty.
     const uint64_t* line = slots + home;
-    const uint32_t hits = SlotLineMatches(line, tag, /*empty=*/false);
-    const uint32_t empties = SlotLineMatches(line, tag, /*empty=*/true);
+    const uint32_t hits = AnswerTable::SlotLineMatches(line, tag, /*empty=*/false);
+    const uint32_t empties = AnswerTable::SlotLineMatches(line, tag, /*empty=*/true);
     const uint32_t first = _tzcnt_u32(hits | empties);  // 32 when none
     const size_t at = first & 7;
     const uint64_t slot = line[at];
