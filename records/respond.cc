@@ -62,9 +62,10 @@ inline void CopyChunks(uint8_t* dst, const uint8_t* src, size_t n) {
 inline size_t RoundUp32(size_t n) { return (n + 31) & ~size_t{31}; }
 
 // Copies exactly n bytes with overlapping fixed-size moves (four of 16 bytes from 16 to 64
-// bytes, 32-byte moves beyond, two below): nothing past src + n is read. Entry bodies are copied so: the arena is packed so that
-// the bytes an answer reads stay in their cache lines (arena_packer.h), and a copy rounded up to
-// 32 bytes would reach into the next line, a DRAM miss at 100k Services.
+// bytes, 32-byte moves beyond, two below): nothing past src + n is read. Entry bodies are copied
+// so: the arena is packed so that the bytes an answer reads stay in their cache lines
+// (arena_packer.h), and a copy rounded up to 32 bytes would reach into the next line, a DRAM miss
+// at 100k Services.
 inline void CopyExact(uint8_t* dst, const uint8_t* src, size_t n) {
   if (n - 16 <= 48) {
     // 16 to 64 bytes, the bodies of nearly every answer (an A answer is 16, an SRV with its
@@ -736,7 +737,6 @@ inline void PrefetchEntryLines(const uint8_t* entry, unsigned more) {
   __builtin_prefetch(entry + 64 * more);
 }
 
-
 // RespondBurst's pass C found neither the entry nor an empty slot in the first cache line.
 const uint8_t* const kProbeUnfinished = reinterpret_cast<const uint8_t*>(uintptr_t{1});
 
@@ -760,10 +760,10 @@ void RespondBurst(const AnswerTable& table, RespondJob* jobs, size_t n,
     shards[i] = table.shard_ref(table.ShardIndex(pq[i].hash));
     __builtin_prefetch(AnswerTable::SlotFor(shards[i], pq[i].hash));
   }
-  // C: find the tag among the slots of that cache line (AnswerTable::HomeSlot); prefetch the lines of the entry that an
-  // answer reads (key, type table and the first body). What the probe found is kept for D: the
-  // candidate entry, or that the name is not in the table (an empty slot before any match), or
-  // neither (the probe left the cache line).
+  // C: find the tag among the slots of that cache line (AnswerTable::HomeSlot); prefetch the
+  // lines of the entry that an answer reads (key, type table and the first body). What the probe
+  // found is kept for D: the candidate entry, or that the name is not in the table (an empty slot
+  // before any match), or neither (the probe left the cache line).
   const uint8_t* candidates[kMaxBurst];
   uint32_t found_bits = 0;  // bit i: the probe of query i found a candidate entry
   for (size_t i = 0; i < n; ++i) {
