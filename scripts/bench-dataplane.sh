@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Per-core dataplane benchmark (issue 4): the real DNS worker on one lcore, fed by a generator
-# lcore through two net_ring ethdevs with the records benchmark's 100k-Service query mix (50%
-# existing names, 50% search-path NXDOMAIN), replies checked and recycled; then plain forwarding
+# lcore through two net_ring ethdevs (two net_memif ones in loopback with --link=memif, which
+# copies every frame through shared memory as a virtual NIC does) with the records benchmark's
+# 100k-Service query mix (50% existing names, 50% search-path NXDOMAIN), replies checked and
+# recycled; then plain forwarding
 # on the same lcore and ports as the floor: testpmd's macswap, or io with --fwd-mode=io
 # (bench/dataplane/worker_bench.cc). Prints each run and the medians of the valid runs whose floor
 # reached at least half the best run's (the others ran on a disturbed machine): worker
@@ -10,7 +12,7 @@
 # Not a test: run it by hand, on a quiet machine, and copy the figures into README.md.
 #   scripts/bench-dataplane.sh [--runs=5] [--scale=1,2,4 | --against=DIR]
 #       [worker_bench flags: --seconds=5 --in-flight=4096 --fwd-mode=macswap|io --lcores=0,1
-#        --nic-offloads]
+#        --nic-offloads --link=ring|memif]
 # --scale=N1,N2,...: how the workers scale with cores. For each N, a batch of runs with N
 # generator/worker pairs (worker_bench --pairs=N) on one hardware thread of 2N distinct physical
 # cores (the first thread of each core, from /sys; generators on the first N, workers on the
@@ -23,8 +25,8 @@
 # neither run was disturbed, of the worker Mpps ratio (this build / DIR). Runs taken apart in
 # time on a shared VM differ by more than most changes do; runs side by side differ less.
 # Safety: the EAL runs with --no-pci --no-huge, --no-shconf and a --file-prefix unique to the
-# process (cdns-wbench-<pid>); only ring ethdevs exist; nothing is sent anywhere. Root, for
-# /var/run/dpdk.
+# process (cdns-wbench-<pid>); only ring or memif ethdevs exist (memif's socket is an abstract
+# one of the process); nothing is sent anywhere. Root, for /var/run/dpdk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -89,14 +89,15 @@ std::string FormatReport(const BenchReport& r) {
   std::string out;
   absl::StrAppendFormat(
       &out,
-      "setup: %zu Services, %zu queries (%.1f%% NOERROR, %.1f%% NXDOMAIN expected), %u mbufs in "
-      "flight%s, %.1f s after %.1f s warm-up, TSC %.2f GHz, %u generator/worker pair(s), the "
-      "first on lcores %u/%u; checksums %s\n",
+      "setup: %zu Services, %zu queries (%.1f%% NOERROR, %.1f%% NXDOMAIN expected), %u frames in "
+      "flight%s over %s, %.1f s after %.1f s warm-up, TSC %.2f GHz, %u generator/worker "
+      "pair(s), the first on lcores %u/%u; checksums %s%s%s\n",
       r.services, r.queries, 100.0 * Per(r.expected_noerror, r.queries),
       100.0 * Per(r.expected_nxdomain, r.queries), r.in_flight, r.pairs > 1 ? " per pair" : "",
-      r.seconds, r.warmup, r.tsc_hz / 1e9, r.pairs, r.generator_lcore, r.worker_lcore,
+      r.link, r.seconds, r.warmup, r.tsc_hz / 1e9, r.pairs, r.generator_lcore, r.worker_lcore,
       r.nic_offloads ? "as on a NIC with offloads (the generator verifies and completes them)"
-                     : "in software on the worker (net_ring offers no offloads)");
+                     : "in software on the worker (",
+      r.nic_offloads ? "" : r.link, r.nic_offloads ? "" : " offers no offloads)");
   const char* all = r.pairs > 1 ? " (all workers)" : "";
   absl::StrAppend(&out, "worker", all, ": ", Phase(r.worker, "query", "queries"), "\n");
   absl::StrAppendFormat(&out, "fwd floor (%s)%s: %s\n",
@@ -134,11 +135,11 @@ std::string FormatReport(const BenchReport& r) {
   absl::StrAppendFormat(&out,
                         "result worker_mpps=%.3f worker_cycles=%.1f worker_tsc_cycles=%.1f "
                         "fwd_mpps=%.3f fwd_cycles=%.1f fwd_tsc_cycles=%.1f ratio=%.3f pairs=%u "
-                        "per_worker_mpps=%.3f valid=%d\n",
+                        "per_worker_mpps=%.3f valid=%d link=%s\n",
                         r.worker.mpps, r.worker.busy_cycles_per_packet,
                         r.worker.tsc_cycles_per_packet, r.forward.mpps,
                         r.forward.busy_cycles_per_packet, r.forward.tsc_cycles_per_packet, ratio,
-                        r.pairs, r.worker_mpps_per_core(), r.valid() ? 1 : 0);
+                        r.pairs, r.worker_mpps_per_core(), r.valid() ? 1 : 0, r.link);
   return out;
 }
 

@@ -55,6 +55,7 @@ struct BenchReport {
   double warmup = 0;
   bool macswap = false;
   bool nic_offloads = false;  // checksums as a NIC with offloads would do them (generator.h)
+  std::string link = "net_ring";  // the PMD between generator and worker (port_pair.h)
   unsigned generator_lcore = 0;  // of the first pair
   unsigned worker_lcore = 0;
   // Generator/worker pairs, each with its own ring ports, all workers on one table: `worker` and

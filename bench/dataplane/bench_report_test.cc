@@ -75,5 +75,21 @@ TEST(BenchReportTest, ResultLineGivesTheTotalAndThePerWorkerRate) {
   EXPECT_NE(out.find(">= 10 Mpps per worker core: MISSED (3.00)"), std::string::npos) << out;
 }
 
+TEST(BenchReportTest, TheLinkIsNamedWhereTheChecksumsAreDone) {
+  BenchReport r;
+  r.link = "net_memif";
+  std::string out = FormatReport(r);
+  EXPECT_NE(out.find(" in flight over net_memif,"), std::string::npos) << out;
+  EXPECT_NE(out.find("checksums in software on the worker (net_memif offers no offloads)"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find(" link=net_memif\n"), std::string::npos) << out;
+  r.link = "net_ring";
+  r.nic_offloads = true;
+  out = FormatReport(r);
+  EXPECT_NE(out.find("checksums as on a NIC with offloads"), std::string::npos) << out;
+  EXPECT_NE(out.find(" link=net_ring\n"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace clusterdns::bench

@@ -1,6 +1,6 @@
 // Generator: the harness's side of the ring pair (generator.h). Runs on the main lcore; its cost
 // per frame is one receive, one check of a few bytes, one template copy and one send. It starts
-// no EAL and probes no device: its port is worker_bench's net_ring ethdev, under an EAL started
+// no EAL and probes no device: its port is one of worker_bench's vdevs, under an EAL started
 // with --no-pci.
 #include "bench/dataplane/generator.h"
 
@@ -9,7 +9,6 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_memcpy.h>
-#include <rte_ring.h>
 
 #include <utility>
 
@@ -60,13 +59,14 @@ void Generator::Fill(rte_mbuf* m) {
   rte_memcpy(rte_pktmbuf_mtod(m, void*), frames_.frame(i), len);
   m->data_len = len;
   m->pkt_len = len;
-  // A NIC that verified both checksums on receive says so; net_ring says nothing.
+  // A NIC that verified both checksums on receive says so; net_ring and net_memif say nothing.
   m->ol_flags = nic_offloads_ ? RTE_MBUF_F_RX_IP_CKSUM_GOOD | RTE_MBUF_F_RX_L4_CKSUM_GOOD : 0;
 }
 
 void Generator::SendAll(rte_mbuf** mbufs, uint16_t n) {
-  // Each ring holds every mbuf of the pool, so a send only comes up short while the other lcore
-  // is mid-dequeue; retry rather than drop, so the number in flight stays fixed.
+  // Either kind's rings hold every frame in flight (port_pair.h), so a send only comes up short
+  // while the other lcore is mid-dequeue; retry rather than drop, so the number in flight stays
+  // fixed.
   uint16_t sent = 0;
   while (sent < n) sent += rte_eth_tx_burst(port_, 0, mbufs + sent, n - sent);
   counts_.sent += n;
@@ -143,18 +143,11 @@ void Generator::Flush(ReturnMode mode) {
   }
 }
 
-unsigned Generator::Reclaim(rte_ring* to_worker) {
+unsigned Generator::Reclaim() {
   unsigned reclaimed = 0;
   rte_mbuf* mbufs[kGeneratorBurst];
   for (;;) {
     const uint16_t n = rte_eth_rx_burst(port_, 0, mbufs, kGeneratorBurst);
-    if (n == 0) break;
-    rte_pktmbuf_free_bulk(mbufs, n);
-    reclaimed += n;
-  }
-  for (;;) {
-    const unsigned n = rte_ring_dequeue_burst(to_worker, reinterpret_cast<void**>(mbufs),
-                                              kGeneratorBurst, nullptr);
     if (n == 0) break;
     rte_pktmbuf_free_bulk(mbufs, n);
     reclaimed += n;

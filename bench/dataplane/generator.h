@@ -1,5 +1,7 @@
 // The per-core harness's traffic generator (scripts/bench-dataplane.sh): keeps a fixed number of
-// mbufs in flight through the generator port of a RingPair, and recycles what comes back.
+// frames in flight through the generator port of a PortPair (port_pair.h), and recycles what
+// comes back. On net_ring the frames are the mbufs themselves; on net_memif every send frees the
+// mbuf into the pool (a copy travels) and every receive brings a fresh one from it.
 //
 // Per received frame:
 //   ReturnMode::kReply      (the DNS worker answers): every reply passes CheapCheck (QR, ID,
@@ -13,13 +15,14 @@
 //                           Flush(kReply) after the worker phase turns its replies back into
 //                           queries first.
 // With `nic_offloads` the generator also plays the part of a NIC with checksum offloads, which
-// net_ring is not: each query leaves marked RTE_MBUF_F_RX_IP_CKSUM_GOOD | RX_L4_CKSUM_GOOD (as a
+// net_ring is not (memif cannot carry the flags: worker_bench refuses the two together): each
+// query leaves marked RTE_MBUF_F_RX_IP_CKSUM_GOOD | RX_L4_CKSUM_GOOD (as a
 // NIC that verified the checksums marks it), every reply must come back asking for
 // RTE_MBUF_F_TX_UDP_CKSUM, and before DeepCheck the generator completes the UDP checksum from the
 // pseudo-header sum the worker left in it (as the NIC would on the wire).
 // No allocation in steady state: Prime() takes the mbufs once, Reclaim() returns them.
-// It starts no EAL and probes no device: the port is one of worker_bench's two net_ring ethdevs
-// (ring_pair.h), under the EAL that worker_bench starts with --no-pci and --no-huge.
+// It starts no EAL and probes no device: the port is one of worker_bench's two vdevs
+// (port_pair.h), under the EAL that worker_bench starts with --no-pci and --no-huge.
 //
 // Threads: one lcore (the main one) calls everything; not thread-safe. counts() may be read by
 // that lcore only. The frames and the table must outlive the Generator.
@@ -27,7 +30,8 @@
 //   Generator gen(pair.generator_port(), pair.pool(), frames, *table, /*deep_every=*/1024);
 //   CDNS_RETURN_IF_ERROR(gen.Prime(4096));
 //   gen.Run(ReturnMode::kReply, rte_rdtsc() + rte_get_tsc_hz(), &interrupted);
-//   gen.Reclaim(pair.to_worker());
+//   gen.Reclaim();
+//   pair->FreeUndelivered();
 #pragma once
 
 #include <atomic>
@@ -41,7 +45,6 @@
 
 struct rte_mbuf;
 struct rte_mempool;
-struct rte_ring;
 
 namespace clusterdns::bench {
 
@@ -71,9 +74,9 @@ class Generator {
   // received, checked and resent as in Run, until a receive comes back empty.
   void Flush(ReturnMode mode);
 
-  // Teardown, with every lcore stopped: takes back every mbuf from the generator port and from
-  // `to_worker` (ring A, what the worker port never received) and frees them. Returns how many.
-  unsigned Reclaim(rte_ring* to_worker);
+  // Teardown, with every lcore stopped: receives everything the generator port holds and frees
+  // it. Returns how many. (What the worker port never received is the PortPair's to free.)
+  unsigned Reclaim();
 
   const GeneratorCounts& counts() const { return counts_; }
   unsigned in_flight() const { return in_flight_; }

@@ -1,7 +1,6 @@
 // RingPair: the pool, the two rings and the two ring ethdevs of the per-core harness.
 #include "bench/dataplane/ring_pair.h"
 
-#include <rte_bus_vdev.h>
 #include <rte_errno.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
@@ -10,60 +9,17 @@
 #include <rte_mempool.h>
 #include <rte_ring.h>
 
+#include <memory>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 
 namespace clusterdns::bench {
-namespace {
 
-// Descriptors asked of the ethdev layer; the ring PMD ignores them (its queue is the ring).
-constexpr uint16_t kDescriptors = 1024;
-
-absl::Status StartPort(uint16_t port, rte_mempool* pool) {
-  rte_eth_conf conf{};
-  int rc = rte_eth_dev_configure(port, 1, 1, &conf);
-  if (rc == 0) rc = rte_eth_rx_queue_setup(port, 0, kDescriptors, rte_socket_id(), nullptr, pool);
-  if (rc == 0) rc = rte_eth_tx_queue_setup(port, 0, kDescriptors, rte_socket_id(), nullptr);
-  if (rc == 0) rc = rte_eth_dev_start(port);
-  if (rc != 0) {
-    return absl::InternalError(
-        absl::StrCat("ring port ", port, " would not start: ", rte_strerror(-rc)));
-  }
-  return absl::OkStatus();
-}
-
-void ClosePort(uint16_t port) {
-  char name[RTE_ETH_NAME_MAX_LEN] = {};
-  const bool named = rte_eth_dev_get_name_by_port(port, name) == 0;
-  rte_eth_dev_stop(port);
-  rte_eth_dev_close(port);  // releases the port; the rings are ours and stay
-  if (named) rte_vdev_uninit(name);  // the vdev rte_eth_from_rings registered
-}
-
-}  // namespace
-
-RingPair& RingPair::operator=(RingPair&& other) noexcept {
-  if (this != &other) {
-    Stop();
-    pool_ = other.pool_;
-    to_worker_ = other.to_worker_;
-    to_generator_ = other.to_generator_;
-    worker_port_ = other.worker_port_;
-    generator_port_ = other.generator_port_;
-    worker_port_up_ = other.worker_port_up_;
-    generator_port_up_ = other.generator_port_up_;
-    other.pool_ = nullptr;
-    other.to_worker_ = nullptr;
-    other.to_generator_ = nullptr;
-    other.worker_port_up_ = false;
-    other.generator_port_up_ = false;
-  }
-  return *this;
-}
-
-absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs, unsigned index) {
-  RingPair pair;
+absl::StatusOr<std::unique_ptr<RingPair>> RingPair::Create(unsigned mbufs, unsigned index) {
+  auto owned = std::make_unique<RingPair>();  // its destructor undoes a failed Create
+  RingPair& pair = *owned;
+  pair.mbufs_ = mbufs;
   // No per-lcore cache: the generator takes every mbuf once at the start and nobody allocates
   // afterwards, and an exact count in the pool is the leak check.
   const int socket = static_cast<int>(rte_socket_id());
@@ -100,18 +56,31 @@ absl::StatusOr<RingPair> RingPair::Create(unsigned mbufs, unsigned index) {
   }
   pair.generator_port_ = static_cast<uint16_t>(generator);
   pair.generator_port_up_ = true;
-  if (absl::Status s = StartPort(pair.worker_port_, pair.pool_); !s.ok()) return s;
-  if (absl::Status s = StartPort(pair.generator_port_, pair.pool_); !s.ok()) return s;
-  return pair;
+  if (absl::Status s = StartPairPort(pair.worker_port_, pair.pool_); !s.ok()) return s;
+  if (absl::Status s = StartPairPort(pair.generator_port_, pair.pool_); !s.ok()) return s;
+  return owned;
 }
 
 unsigned RingPair::mbufs_in_pool() const {
   return pool_ == nullptr ? 0 : rte_mempool_avail_count(pool_);
 }
 
+unsigned RingPair::FreeUndelivered() {
+  if (to_worker_ == nullptr) return 0;
+  unsigned freed = 0;
+  void* mbufs[64];
+  for (;;) {
+    const unsigned n = rte_ring_dequeue_burst(to_worker_, mbufs, 64, nullptr);
+    if (n == 0) break;
+    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(mbufs), n);
+    freed += n;
+  }
+  return freed;
+}
+
 void RingPair::Stop() {
-  if (worker_port_up_) ClosePort(worker_port_);
-  if (generator_port_up_) ClosePort(generator_port_);
+  if (worker_port_up_) ClosePairPort(worker_port_);
+  if (generator_port_up_) ClosePairPort(generator_port_);
   worker_port_up_ = false;
   generator_port_up_ = false;
   rte_ring_free(to_worker_);  // accepts nullptr

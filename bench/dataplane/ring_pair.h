@@ -1,4 +1,5 @@
-// Two ring ethdevs (net_ring, rte_eth_from_rings) back to back, for the per-core harness:
+// Two ring ethdevs (net_ring, rte_eth_from_rings) back to back, for the per-core harness
+// (port_pair.h, --link=ring, the default):
 //
 //   generator port ── tx ──▶ ring A ── rx ──▶ worker port
 //   generator port ◀── rx ── ring B ◀── tx ── worker port
@@ -15,45 +16,44 @@
 // (every mbuf must be back in it: rte_mempool_free does not care, but the harness checks
 // mbufs_in_pool() first to report a leak).
 //
-//   CDNS_ASSIGN_OR_RETURN(RingPair pair, RingPair::Create(8192));
-//   rte_eth_rx_burst(pair.worker_port(), 0, ...);   // on the worker lcore
-//   pair.Stop();
+//   CDNS_ASSIGN_OR_RETURN(std::unique_ptr<RingPair> pair, RingPair::Create(8192));
+//   rte_eth_rx_burst(pair->worker_port(), 0, ...);   // on the worker lcore
+//   pair->Stop();
 #pragma once
 
 #include <cstdint>
-#include <string>
+#include <memory>
 
 #include "absl/status/statusor.h"
+#include "bench/dataplane/port_pair.h"
 
-struct rte_mempool;
 struct rte_ring;
 
 namespace clusterdns::bench {
 
-class RingPair {
+class RingPair final : public PortPair {
  public:
   // `mbufs`: the pool size, all of it in flight at once if the generator likes. `index` names
   // the pool, rings and ports (wbench_pool<index>, ...): pairs in one EAL need distinct indices.
-  static absl::StatusOr<RingPair> Create(unsigned mbufs, unsigned index = 0);
+  static absl::StatusOr<std::unique_ptr<RingPair>> Create(unsigned mbufs, unsigned index = 0);
 
   RingPair() = default;
-  RingPair(RingPair&& other) noexcept { *this = std::move(other); }
-  RingPair& operator=(RingPair&& other) noexcept;
   RingPair(const RingPair&) = delete;
   RingPair& operator=(const RingPair&) = delete;
-  ~RingPair() { Stop(); }
+  ~RingPair() override { Stop(); }
 
-  uint16_t worker_port() const { return worker_port_; }
-  uint16_t generator_port() const { return generator_port_; }
-  rte_mempool* pool() const { return pool_; }
-  // Ring A, for draining what the worker port never received (teardown only).
-  rte_ring* to_worker() const { return to_worker_; }
-  unsigned mbufs_in_pool() const;
-
-  // Idempotent.
-  void Stop();
+  const char* kind() const override { return "net_ring"; }
+  uint16_t worker_port() const override { return worker_port_; }
+  uint16_t generator_port() const override { return generator_port_; }
+  rte_mempool* pool() const override { return pool_; }
+  unsigned pool_size() const override { return mbufs_; }
+  unsigned mbufs_in_pool() const override;
+  // Drains ring A, what the worker port never received.
+  unsigned FreeUndelivered() override;
+  void Stop() override;
 
  private:
+  unsigned mbufs_ = 0;
   rte_mempool* pool_ = nullptr;
   rte_ring* to_worker_ = nullptr;    // ring A
   rte_ring* to_generator_ = nullptr;  // ring B

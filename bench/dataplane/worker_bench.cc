@@ -1,6 +1,7 @@
 // worker_bench: the per-core dataplane harness (issue 4 "Benchmarks"; scripts/bench-dataplane.sh
 // runs it and takes medians). One DNS worker lcore — the real dataplane::RunWorker — fed by a
-// generator on the main lcore through two ring ethdevs (ring_pair.h), with prebuilt queries of
+// generator on the main lcore through a pair of ethdevs (port_pair.h: two net_ring ports, or
+// with --link=memif two net_memif ports in loopback), with prebuilt queries of
 // the records benchmark's 100k-Service mix (query_frames.h); replies come back to the generator,
 // are checked and recycled (generator.h). Then, in the same process on the same ports, plain io
 // forwarding (io_forward.h, testpmd's macswap by default, io on request) replaces the worker, as
@@ -9,14 +10,20 @@
 //
 //   worker_bench [--seconds=5] [--warmup=1] [--services=100000] [--queries=65536]
 //                [--in-flight=4096] [--fwd-mode=macswap|io] [--lcores=0,1] [--pairs=1]
-//                [--memory-mb=256] [--deep-every=1024] [--nic-offloads]
+//                [--memory-mb=256] [--deep-every=1024] [--nic-offloads] [--link=ring|memif]
 //
 // EAL: --no-pci --no-huge -m <memory-mb> --no-shconf --no-telemetry
 // --file-prefix=cdns-wbench-<pid> --lcores=<lcores>: nothing is probed, no hugepages are needed,
-// and the runtime directory is removed at exit. The first lcore is the generator (main), the
+// and the runtime directory is removed at exit. The only ethdevs are the pairs' vdevs; memif's
+// socket is an abstract one of this process (memif_pair.h).
+//
+// --link: ring (the default) moves mbuf pointers through rte_rings, so the worker reads each
+// frame from the lines the generator's core wrote. memif copies every frame into and out of
+// shared memory on both sides and allocates and frees mbufs as a NIC driver does; the floor then
+// includes those copies too. memif carries no mbuf flags, so it takes no --nic-offloads. The first lcore is the generator (main), the
 // second the worker; each should own a core of its own.
 //
-// --pairs=N (scaling): N generator/worker pairs, each with its own ring pair, mbufs and query
+// --pairs=N (scaling): N generator/worker pairs, each with its own port pair, mbufs and query
 // frames, every worker answering from the one table (N QSBR readers), as the queues of a
 // multi-queue port would. --lcores names 2N lcores (lcore@cpu maps allowed): in lcore order the
 // first N generate, the last N work. Mpps are summed over the pairs, cycles per query are over
@@ -51,6 +58,7 @@
 #include "bench/dataplane/bench_report.h"
 #include "bench/dataplane/generator.h"
 #include "bench/dataplane/io_forward.h"
+#include "bench/dataplane/memif_pair.h"
 #include "bench/dataplane/query_frames.h"
 #include "bench/dataplane/ring_pair.h"
 #include "bench/records/synthetic_cluster.h"
@@ -85,6 +93,7 @@ struct Flags {
   // Checksums as on a NIC that offloads them (every 10 GbE NIC does; net_ring does not): the
   // generator marks queries verified and completes reply checksums (generator.h).
   bool nic_offloads = false;
+  bool memif = false;  // --link=memif (port_pair.h)
 };
 
 // Set by SIGINT/SIGTERM. relaxed everywhere: it only asks the generator to end the phase.
@@ -123,6 +132,9 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
     } else if (name == "--nic-offloads") {
       ok = eq == std::string::npos;
       f->nic_offloads = true;
+    } else if (name == "--link") {
+      ok = ok && (value == "ring" || value == "memif");
+      f->memif = value == "memif";
     } else if (name == "--deep-every") {
       ok = ok && absl::SimpleAtoi(value, &f->deep_every) && f->deep_every > 0 &&
            (f->deep_every & (f->deep_every - 1)) == 0;
@@ -135,15 +147,21 @@ bool ParseFlags(int argc, char** argv, Flags* f) {
       return false;
     }
   }
+  if (f->memif && f->nic_offloads) {
+    std::fprintf(stderr,
+                 "worker_bench: --link=memif carries no mbuf flags; checksums are the worker's "
+                 "(leave out --nic-offloads)\n");
+    return false;
+  }
   return true;
 }
 
-// One generator/worker pair: its ring ports, its traffic (the queries go to its worker port's
+// One generator/worker pair: its ports, its traffic (the queries go to its worker port's
 // MAC), its generator, and the worker and forwarding loops that run on its worker lcore.
 struct Pair {
   unsigned generator_lcore = 0;
   unsigned worker_lcore = 0;
-  RingPair ring;
+  std::unique_ptr<PortPair> link;
   QueryFrames frames;
   std::unique_ptr<Generator> gen;
   dataplane::WorkerConfig worker;
@@ -290,14 +308,19 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
     auto pair = std::make_unique<Pair>();
     pair->generator_lcore = lcores[i];
     pair->worker_lcore = lcores[flags.pairs + i];
-    CDNS_ASSIGN_OR_RETURN(pair->ring, RingPair::Create(flags.in_flight, i));
+    if (flags.memif) {
+      CDNS_ASSIGN_OR_RETURN(pair->link, MemifPair::Create(flags.in_flight, i));
+    } else {
+      CDNS_ASSIGN_OR_RETURN(pair->link, RingPair::Create(flags.in_flight, i));
+    }
     worker_lcores.push_back(pair->worker_lcore);
-    worker_ports.push_back(pair->ring.worker_port());
+    worker_ports.push_back(pair->link->worker_port());
     pairs.push_back(std::move(pair));
   }
   report->generator_lcore = pairs[0]->generator_lcore;
   report->worker_lcore = pairs[0]->worker_lcore;
   report->pairs = flags.pairs;
+  report->link = pairs[0]->link->kind();
   report->tsc_hz = static_cast<double>(rte_get_tsc_hz());
 
   dataplane::WorkerStats stats(worker_lcores, worker_ports);
@@ -309,13 +332,13 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
   for (unsigned i = 0; i < flags.pairs; ++i) {
     Pair& pair = *pairs[i];
     rte_ether_addr port_mac;
-    if (rte_eth_macaddr_get(pair.ring.worker_port(), &port_mac) != 0) {
+    if (rte_eth_macaddr_get(pair.link->worker_port(), &port_mac) != 0) {
       return absl::InternalError(absl::StrCat("worker port of pair ", i, " has no MAC address"));
     }
     Mac6 mac;
     std::copy(port_mac.addr_bytes, port_mac.addr_bytes + 6, mac.begin());
     pair.frames = BuildQueryFrames(cluster, *table, flags.queries, mac);
-    pair.gen = std::make_unique<Generator>(pair.ring.generator_port(), pair.ring.pool(),
+    pair.gen = std::make_unique<Generator>(pair.link->generator_port(), pair.link->pool(),
                                            pair.frames, *table, flags.deep_every,
                                            flags.nic_offloads);
     // The worker: the production loop on its worker port, queue 0, reader i of the grace period.
@@ -323,10 +346,10 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
     worker.index = i;
     worker.lcore = pair.worker_lcore;
     dataplane::WorkerPort port;
-    port.port_id = pair.ring.worker_port();
+    port.port_id = pair.link->worker_port();
     port.queue = 0;
     port.mac = dataplane::MacAddress(mac.data());
-    // The ring PMD offers no offloads: checksums in software, unless the generator plays the NIC.
+    // Neither PMD offers offloads: checksums in software, unless the generator plays the NIC.
     port.udp_tx_checksum_offload = flags.nic_offloads;
     port.counters = &stats.port(i, i);
     worker.ports = {port};
@@ -335,7 +358,7 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
     worker.grace = grace.get();
     worker.queries = &stats.queries(i);
     worker.stop = &stop_workers;
-    pair.forward = {pair.ring.worker_port(), flags.macswap, &pair.forward_counters, &stop_forward};
+    pair.forward = {pair.link->worker_port(), flags.macswap, &pair.forward_counters, &stop_forward};
     CDNS_RETURN_IF_ERROR(pair.gen->Prime(flags.in_flight));
   }
   const QueryFrames& frames = pairs[0]->frames;
@@ -365,7 +388,7 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
   std::vector<uint64_t> failures_before(pairs.size());
   for (size_t i = 0; i < pairs.size(); ++i) {
     Generator& gen = *pairs[i]->gen;
-    gen.Flush(ReturnMode::kReply);  // the replies still in ring B become queries again
+    gen.Flush(ReturnMode::kReply);  // the replies still on their way back become queries again
     const GeneratorCounts& g = gen.counts();
     report->worker_generator_failures += g.failures;
     report->worker_deep_checked += g.deep_checked;
@@ -403,10 +426,10 @@ absl::Status RunBench(const Flags& flags, BenchReport* report) {
     if (report->first_failure.empty()) report->first_failure = g.first_failure;
     report->forward_drops += pair.forward_counters.tx_dropped.load(std::memory_order_relaxed);
     // Every mbuf back: what the generator holds plus what the worker freed (drops) is the pool.
-    report->reclaimed += pair.gen->Reclaim(pair.ring.to_worker());
-    report->lost_mbufs +=
-        static_cast<int64_t>(flags.in_flight) - static_cast<int64_t>(pair.ring.mbufs_in_pool());
-    pair.ring.Stop();  // before ~EalHandle
+    report->reclaimed += pair.gen->Reclaim() + pair.link->FreeUndelivered();
+    report->lost_mbufs += static_cast<int64_t>(pair.link->pool_size()) -
+                          static_cast<int64_t>(pair.link->mbufs_in_pool());
+    pair.link->Stop();  // before ~EalHandle
   }
   report->interrupted = g_interrupted.load(std::memory_order_relaxed);
   return absl::OkStatus();
@@ -422,7 +445,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "usage: worker_bench [--seconds=5] [--warmup=1] [--services=100000] "
                  "[--queries=65536] [--in-flight=4096] [--fwd-mode=macswap|io] [--lcores=0,1] "
-                 "[--pairs=1] [--memory-mb=256] [--deep-every=1024] [--nic-offloads]\n");
+                 "[--pairs=1] [--memory-mb=256] [--deep-every=1024] [--nic-offloads] "
+                 "[--link=ring|memif]\n");
     return 2;
   }
   struct sigaction action = {};
