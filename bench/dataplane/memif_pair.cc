@@ -171,8 +171,8 @@ void MemifPair::Stop() {
   // One side at a time, and every change of memif's state settled on the interrupt thread before
   // the next: DPDK 22.11's memif frees a control channel on that thread after the callback that
   // disconnected it, and a close on this thread meanwhile crashed 1 run in 100 (both ends live in
-  // this process, which memif's tests do not do). Stopping the client disconnects it; the server
-  // learns of it on the interrupt thread.
+  // this process, so both ends' callbacks run on that one thread). Stopping the client disconnects
+  // it; the server learns of it on the interrupt thread.
   if (generator_port_up_) {
     rte_eth_dev_stop(generator_port_);
     for (int waited_ms = 0; worker_port_up_ && LinkUp(worker_port_) && waited_ms < kLinkTimeoutMs;
