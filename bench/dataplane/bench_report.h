@@ -1,6 +1,7 @@
 // The per-core harness's figures (worker_bench.cc): counter samples of the measured lcore at the
 // start and end of a window, what they come to (Mpps, cycles per packet), and the printed report.
-// Pure arithmetic and formatting; no DPDK. Any thread.
+// Pure arithmetic and formatting; no DPDK (no EAL, no port: the names of worker_bench's PMDs
+// are only text here; worker_bench.cc starts its EAL with --no-pci --no-huge). Any thread.
 //
 // The report's last line is for scripts (scripts/bench-dataplane.sh takes medians of it):
 //   result worker_mpps=3.10 worker_cycles=640.2 worker_tsc_cycles=702.5 fwd_mpps=18.20

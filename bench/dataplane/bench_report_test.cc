@@ -1,5 +1,6 @@
 // Unit tests of the per-core harness's arithmetic (bench_report.h): one lcore's window, several
 // lcores combined (worker_bench --pairs) and the result line scripts/bench-dataplane.sh parses.
+// No DPDK: no EAL starts and no port exists here (worker_bench.cc's EAL runs with --no-pci).
 #include "bench/dataplane/bench_report.h"
 
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// Generator: the harness's side of the ring pair (generator.h). Runs on the main lcore; its cost
+// Generator: the harness's side of the port pair (generator.h). Runs on the main lcore; its cost
 // per frame is one receive, one check of a few bytes, one template copy and one send. It starts
 // no EAL and probes no device: its port is one of worker_bench's vdevs, under an EAL started
 // with --no-pci.

@@ -1,4 +1,6 @@
-// MemifPair: the pool and the two loopback net_memif ethdevs of the per-core harness.
+// MemifPair: the pool and the two loopback net_memif ethdevs of the per-core harness, created
+// with rte_vdev_init under the caller's EAL (--no-pci --no-huge, memif_pair.h): no device is
+// probed.
 // The interrupt-instance calls DrainInterruptThread needs are experimental in DPDK 22.11.
 #define ALLOW_EXPERIMENTAL_API 1
 #include "bench/dataplane/memif_pair.h"

@@ -18,7 +18,9 @@
 // frames the generator primes plus room for the bursts in progress and the per-lcore caches.
 //
 // Startup and teardown on the main thread, after the EAL is up (the EAL's interrupt thread
-// carries memif's connection handshake; Create waits up to 5 s for both links).
+// carries memif's connection handshake; Create waits up to 5 s for both links). It starts no EAL
+// and probes no device: the EAL is worker_bench.cc's (or memif_pair_test.cc's), started with
+// --no-pci --no-huge and a file prefix of its own.
 //
 //   CDNS_ASSIGN_OR_RETURN(std::unique_ptr<MemifPair> pair, MemifPair::Create(4096));
 #pragma once

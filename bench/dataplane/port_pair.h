@@ -10,6 +10,8 @@
 //             driver does.
 //
 // Cold path only (setup and teardown on the main lcore): the virtual calls never run per packet.
+// No kind starts an EAL or probes a device: they create vdevs under the EAL that worker_bench.cc
+// (or memif_pair_test.cc) started with --no-pci --no-huge and a file prefix of its own.
 #pragma once
 
 #include <cstdint>

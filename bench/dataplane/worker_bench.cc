@@ -15,13 +15,13 @@
 // EAL: --no-pci --no-huge -m <memory-mb> --no-shconf --no-telemetry
 // --file-prefix=cdns-wbench-<pid> --lcores=<lcores>: nothing is probed, no hugepages are needed,
 // and the runtime directory is removed at exit. The only ethdevs are the pairs' vdevs; memif's
-// socket is an abstract one of this process (memif_pair.h).
+// socket is an abstract one of this process (memif_pair.h). The first lcore is the generator
+// (main), the second the worker; each should own a core of its own.
 //
 // --link: ring (the default) moves mbuf pointers through rte_rings, so the worker reads each
 // frame from the lines the generator's core wrote. memif copies every frame into and out of
 // shared memory on both sides and allocates and frees mbufs as a NIC driver does; the floor then
-// includes those copies too. memif carries no mbuf flags, so it takes no --nic-offloads. The first lcore is the generator (main), the
-// second the worker; each should own a core of its own.
+// includes those copies too. memif carries no mbuf flags, so it takes no --nic-offloads.
 //
 // --pairs=N (scaling): N generator/worker pairs, each with its own port pair, mbufs and query
 // frames, every worker answering from the one table (N QSBR readers), as the queues of a
