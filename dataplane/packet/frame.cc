@@ -57,7 +57,12 @@ bool IsAllNodesV6(const uint8_t* b) {
 [[gnu::always_inline]] inline void ParseUdp(const Input& in, ParsedFrame& p, const uint8_t* ip) {
   if (p.l4_len < udp::kHeaderLen) return Drop(p, DropReason::kBadLength);
   const uint8_t* u = in.frame + p.l4_offset;
-  if (LoadBe16(u + udp::kLength) != p.l4_len) return Drop(p, DropReason::kBadLength);
+  // The UDP length rules: bytes after it in the IP payload are not the datagram's, and Linux
+  // trims them (__udp4_lib_rcv, udpv6_rcv). Longer than the IP payload, or shorter than the
+  // header, is broken.
+  const uint16_t udp_len = LoadBe16(u + udp::kLength);
+  if (udp_len < udp::kHeaderLen || udp_len > p.l4_len) return Drop(p, DropReason::kBadLength);
+  p.l4_len = udp_len;
   p.src_port = LoadBe16(u + udp::kSrcPort);
   p.dst_port = LoadBe16(u + udp::kDstPort);
   if (p.dst_port != udp::kDnsPort) return Exception(p, ExceptionReason::kUdpPort);
@@ -91,8 +96,9 @@ void ParseArp(const Input& in, ParsedFrame& p) {
   p.src_ip = a + arp::kSenderIp;
   p.dst_ip = a + arp::kTargetIp;
   if (LoadBe16(a + arp::kOpcode) != arp::kOpRequest) return Exception(p, ExceptionReason::kArp);
-  // Someone else announcing or claiming our address: an address conflict the kernel should see.
-  if (RawLoad32(p.src_ip) == RawLoad32(p.dst_ip)) return Exception(p, ExceptionReason::kArp);
+  // Someone else announcing or claiming one of our addresses (the target or another): an
+  // address conflict the kernel should see.
+  if (in.served.HasV4(p.src_ip)) return Exception(p, ExceptionReason::kArp);
   // A sender of 0.0.0.0 is an RFC 5227 probe, answered to defend the address.
   if (IsGroupMac(a + arp::kSenderMac) || (RawLoad32(p.src_ip) != 0 && BadSourceV4(p.src_ip))) {
     return Drop(p, DropReason::kBadSource);
@@ -131,11 +137,17 @@ void ParseIpv4(const Input& in, ParsedFrame& p) {
   p.family = IpFamily::kV4;
   p.src_ip = ip + ipv4::kSrc;
   p.dst_ip = ip + ipv4::kDst;
-  if (BadSourceV4(p.src_ip)) return Drop(p, DropReason::kBadSource);
+  // Our own address as the source is a martian to Linux too (fib_validate_source, without
+  // accept_local): a looped or spoofed frame, never a client.
+  if (BadSourceV4(p.src_ip) || in.served.HasV4(p.src_ip)) return Drop(p, DropReason::kBadSource);
   const uint16_t fragment = LoadBe16(ip + ipv4::kFragment);
   if ((fragment & (ipv4::kMoreFragments | ipv4::kFragmentOffsetMask)) != 0) {
     return Exception(p, ExceptionReason::kFragment);
   }
+  // Options go to the kernel, as fragments do: it drops source routes (accept_source_route is
+  // off on hosts) and malformed options, and its replies echo only what RFC 1122 3.2.1.8 allows.
+  // A reply built here would carry the query's options back, Router Alert and source routes too.
+  if (header_len != ipv4::kMinHeaderLen) return Exception(p, ExceptionReason::kIpOptions);
   p.l4_offset = static_cast<uint16_t>(p.l3_offset + header_len);
   p.l4_len = static_cast<uint16_t>(total_len - header_len);
   switch (ip[ipv4::kProtocol]) {
@@ -160,11 +172,18 @@ void ParseNeighborSolicit(const Input& in, ParsedFrame& p, const uint8_t* ip, bo
     if (p.l4_len - at < 2 || m[at + 1] == 0) return Drop(p, DropReason::kBadNeighborDiscovery);
     const size_t option_len = size_t{m[at + 1]} * icmp6::kOptUnit;
     if (option_len > p.l4_len - at) return Drop(p, DropReason::kBadNeighborDiscovery);
-    if (m[at] == icmp6::kOptSourceLinkAddr) source_link_addr = true;
+    if (m[at] == icmp6::kOptSourceLinkAddr) {
+      // On Ethernet the option is one unit: type, length and 6 bytes (RFC 2464 6). Linux
+      // drops an NS whose option has another length (ndisc_opt_addr_data).
+      if (m[at + 1] != 1) return Drop(p, DropReason::kBadNeighborDiscovery);
+      source_link_addr = true;
+    }
     at += option_len;
   }
-  // Duplicate address detection: from ::, to the solicited-node group, no source link address.
-  if (IsUnspecifiedV6(p.src_ip) && (!to_group || source_link_addr)) {
+  // Duplicate address detection: from ::, to the solicited-node group (not all-nodes), no source
+  // link address.
+  if (IsUnspecifiedV6(p.src_ip) &&
+      (!to_group || source_link_addr || !in.served.IsSolicitedNodeGroup(p.dst_ip))) {
     return Drop(p, DropReason::kBadNeighborDiscovery);
   }
   if (!in.served.HasV6(m + icmp6::kNdTarget)) return Drop(p, DropReason::kNotForUs);
@@ -351,6 +370,8 @@ const char* ExceptionReasonName(ExceptionReason reason) noexcept {
       return "icmp";
     case ExceptionReason::kMulticast:
       return "multicast";
+    case ExceptionReason::kIpOptions:
+      return "ip_options";
     case ExceptionReason::kCount:
       break;
   }

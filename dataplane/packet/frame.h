@@ -55,7 +55,8 @@ enum class DropReason : uint8_t {
   kTruncated,             // a header runs past the end of the frame
   kNotForUs,              // destination MAC or IP not ours; ARP / NS for an address we do not serve
   kBadSource,             // source MAC a group or ours (looped back); multicast/broadcast/loopback/
-                          // unspecified source IP; UDP source port 0
+                          // unspecified source IP, or an IPv4 source we serve (a martian, as
+                          // Linux calls it); UDP source port 0
   kBadHeader,             // IP version, IPv4 IHL < 5, ARP hardware/protocol type or sizes
   kBadLength,             // a length field disagrees with the frame or with another length
   kBadChecksum,           // IPv4 header, UDP (IPv6: also a zero checksum), ICMP, ICMPv6
@@ -74,6 +75,7 @@ enum class ExceptionReason : uint8_t {
   kUdpPort,    // UDP to a served address, port other than 53
   kIcmp,       // ICMP other than echo request, ICMPv6 other than echo request / NS
   kMulticast,  // IPv6 to all-nodes or to our solicited-node group, other than NS
+  kIpOptions,  // IPv4 with options (IHL > 5): the kernel validates them (RFC 1122 3.2.1.8)
   kCount,
 };
 

@@ -45,7 +45,8 @@ inline constexpr uint16_t kOpReply = 2;
 
 // IPv4 (RFC 791).
 namespace ipv4 {
-inline constexpr size_t kVersionIhl = 0;
+inline constexpr size_t kVersionIhl = 0;  // shares a 16-bit checksum word with the TOS byte
+inline constexpr uint16_t kEcnMask = 0x0003;  // the TOS byte's low bits in that word (RFC 3168)
 inline constexpr size_t kTotalLength = 2;
 inline constexpr size_t kFragment = 6;  // flags (3 bits) and fragment offset (13 bits)
 inline constexpr size_t kTtl = 8;       // shares a 16-bit checksum word with kProtocol
@@ -61,6 +62,7 @@ inline constexpr uint16_t kFragmentOffsetMask = 0x1fff;
 // IPv6 (RFC 8200).
 namespace ipv6 {
 inline constexpr size_t kVersionClassFlow = 0;
+inline constexpr uint8_t kEcnMaskByte1 = 0x30;  // the traffic class's ECN bits, in byte 1
 inline constexpr size_t kPayloadLength = 4;
 inline constexpr size_t kNextHeader = 6;
 inline constexpr size_t kHopLimit = 7;

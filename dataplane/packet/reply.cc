@@ -14,26 +14,34 @@ namespace {
 
 void SwapMacs(uint8_t* frame) { SwapBytes<MacAddress::kLen>(frame + eth::kDst, frame + eth::kSrc); }
 
-// Swaps the IPv4 addresses and sets total length and TTL, keeping the header checksum right.
-// Swapping two words leaves the ones' complement sum as it was; the length word and the
-// TTL/protocol word are the only changes. Every read comes before the first write: a load that
-// overlaps a fresh narrower store waits for the store to retire (a store-forwarding stall, ~10 ns
-// measured here). Inlined: it has one caller, per query.
+// Swaps the IPv4 addresses, clears ECN and sets total length and TTL, keeping the header checksum
+// right. Swapping two words leaves the ones' complement sum as it was; the version/TOS word, the
+// length word and the TTL/protocol word are the only changes. ECN: a reply is not sent by an
+// ECN-capable transport, so it must not claim ECT, nor echo a router's CE (RFC 3168 5; Linux
+// clears the bits where it reflects a TOS). DSCP is kept. Every read comes before the first
+// write: a load that overlaps a fresh narrower store waits for the store to retire (a
+// store-forwarding stall, ~10 ns measured here). Inlined: it has one caller, per query.
 [[gnu::always_inline]] inline void RewriteIpv4(uint8_t* ip, uint16_t total_len) {
+  const uint16_t old_version_tos = LoadBe16(ip + ipv4::kVersionIhl);
+  const uint16_t version_tos = old_version_tos & static_cast<uint16_t>(~ipv4::kEcnMask);
   const uint16_t old_len = LoadBe16(ip + ipv4::kTotalLength);
   const uint16_t old_ttl_protocol = LoadBe16(ip + ipv4::kTtl);
   const uint16_t ttl_protocol = static_cast<uint16_t>(kReplyTtl << 8 | (old_ttl_protocol & 0xff));
   uint16_t checksum = LoadBe16(ip + ipv4::kChecksum);
+  checksum = UpdateChecksum(checksum, old_version_tos, version_tos);
   checksum = UpdateChecksum(checksum, old_len, total_len);
   checksum = UpdateChecksum(checksum, old_ttl_protocol, ttl_protocol);
   SwapBytes<4>(ip + ipv4::kSrc, ip + ipv4::kDst);
+  StoreBe16(ip + ipv4::kVersionIhl, version_tos);
   StoreBe16(ip + ipv4::kTotalLength, total_len);
   StoreBe16(ip + ipv4::kTtl, ttl_protocol);
   StoreBe16(ip + ipv4::kChecksum, checksum);
 }
 
+// Swaps the IPv6 addresses, clears ECN (see RewriteIpv4) and sets payload length and hop limit.
 void RewriteIpv6(uint8_t* ip, uint16_t payload_len, uint8_t hop_limit) {
   SwapBytes<ipv6::kAddressLen>(ip + ipv6::kSrc, ip + ipv6::kDst);
+  ip[ipv6::kVersionClassFlow + 1] &= static_cast<uint8_t>(~ipv6::kEcnMaskByte1);
   StoreBe16(ip + ipv6::kPayloadLength, payload_len);
   ip[ipv6::kHopLimit] = hop_limit;
 }

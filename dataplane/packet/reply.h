@@ -8,8 +8,9 @@
 // NICs pad runts in hardware, and virtual ports (af_packet, TAP, veth) carry them as they are,
 // which Linux accepts. Return 0 means "send nothing": the reply cannot be built (see each one).
 //
-// Replies carry TTL / hop limit 64 (NDP: 255), IPv4 header fields otherwise as received (IHL and
-// options kept, ID, DSCP/ECN, DF), IPv6 traffic class and flow label as received.
+// Replies carry TTL / hop limit 64 (NDP: 255) and ECN cleared (RFC 3168 5: not an ECN-capable
+// transport), IPv4 header fields otherwise as received (ID, DSCP, DF; queries with options go to
+// the exception path, so there are none), IPv6 DSCP and flow label as received.
 //
 // Hot path: noexcept, no allocation, no virtual calls. Thread-compatible: one thread per frame.
 //

@@ -5,8 +5,9 @@
 # kernel-socket TCP listener through the TAP (the TCP SYN, the client's ARP reply / neighbour
 # advertisement go to the kernel as exceptions; the kernel's SYN-ACK, ARP request and NS leave
 # through the data port); UDP keeps being answered by the workers; a name outside the zone over
-# UDP is REFUSED by the workers. The exception counters (worker exceptions, to_kernel, tap_rx,
-# kernel_tx) grow, and SIGTERM removes the TAP.
+# UDP is REFUSED by the workers; a ping with an IPv4 option is answered by the kernel. The
+# exception counters (worker exceptions, to_kernel, tap_rx, kernel_tx) grow, and SIGTERM removes
+# the TAP.
 #   clusterdns_exception_test.sh CLUSTERDNS SOURCE_DIR
 # Safety: the namespaces and the veth pair are this test's own (named after its PID) and removed
 # on exit (the TAP lives in the server namespace); addresses from 198.18.0.0/15 and 2001:2::/48
@@ -41,6 +42,12 @@ for server in 198.18.0.53 2001:2::53; do
   grep -q "status: REFUSED" <<<"$got" || fail "outside the zone over UDP to $server not REFUSED"
   echo "ok: TCP through the TAP and UDP through the workers at $server"
 done
+# An echo request with an IPv4 option (record route): the workers leave options to the kernel,
+# whose reply records the route, as Linux does (a worker's reply would copy the request's option).
+rr=$(ip netns exec "$ns_client" ping -R -c1 -W2 198.18.0.53) || fail "ping -R 198.18.0.53: $rr"
+# The kernel records its own address; a copied option would hold only the client's.
+grep -Eq $'^\t198\\.18\\.0\\.53$' <<<"$rr" || fail "ping -R: the server's address not recorded: $rr"
+echo "ok: an echo request with IPv4 options is answered by the kernel through the TAP"
 neighbours=$(ip -n "$ns_server" neigh show dev cdns-tap0)
 grep -q "198.18.0.2 .*lladdr" <<<"$neighbours" ||
   fail "the kernel learnt no MAC for the client over the TAP"

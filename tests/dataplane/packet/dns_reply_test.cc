@@ -118,12 +118,28 @@ TEST_F(DnsReplyTest, VlanAndQinQ) {
   }
 }
 
-TEST_F(DnsReplyTest, Ipv4OptionsAreKept) {
-  Ipv4Spec ip;
-  ip.options = {0x94, 0x04, 0x00, 0x00};  // router alert
-  const Bytes query = UdpFrameV4(
-      {}, ip, 40000, 53, BuildQuery("kube-dns.kube-system.svc.cluster.local", records::kTypeA));
-  EXPECT_THAT(Answer(query).message.answer.size(), 1u);
+// A reply is not sent by an ECN-capable transport: no ECT, and no CE echoed back (RFC 3168 5).
+// DSCP stays. CheckUdpReply checks the header checksum after the TOS change.
+TEST_F(DnsReplyTest, EcnIsClearedAndDscpKept) {
+  for (const uint8_t tos : {0x03, 0x02, 0x01, 0xb9, 0xff}) {
+    Ipv4Spec ip;
+    ip.tos = tos;
+    const Bytes query = UdpFrameV4(
+        {}, ip, 40000, 53, BuildQuery("kube-dns.kube-system.svc.cluster.local", records::kTypeA));
+    const Answered a = Answer(query);
+    ASSERT_FALSE(a.frame.empty());
+    EXPECT_EQ(a.frame[15], tos & 0xfc) << int{tos};
+  }
+  for (const uint32_t class_flow : {0x0ab12345u, 0x00312345u, 0x0ff00000u}) {
+    Ipv6Spec ip;
+    ip.class_flow = class_flow;
+    const Bytes query = UdpFrameV6(
+        {}, ip, 40000, 53, BuildQuery("redis-master.default.svc.cluster.local", records::kTypeA));
+    const Answered a = Answer(query);
+    ASSERT_FALSE(a.frame.empty());
+    const uint32_t got = uint32_t{GetU16(a.frame, 14)} << 16 | GetU16(a.frame, 16);
+    EXPECT_EQ(got, (6u << 28 | class_flow) & ~(3u << 20)) << class_flow;
+  }
 }
 
 TEST_F(DnsReplyTest, QueryWithoutUdpChecksumGetsOne) {

@@ -234,6 +234,17 @@ Mac MulticastMac(const Ip6& group) {
   return {0x33, 0x33, group[12], group[13], group[14], group[15]};
 }
 
+void AppendAfterUdp(Bytes& f, size_t n) {
+  f.insert(f.end(), n, 0xee);
+  if (GetU16(f, 12) == 0x0800) {
+    PutU16(f, 14 + 2, static_cast<uint16_t>(GetU16(f, 14 + 2) + n));
+    PutU16(f, 14 + 10, 0);
+    PutU16(f, 14 + 10, NaiveChecksum(&f[14], size_t{f[14] & 0x0fu} * 4));
+  } else {
+    PutU16(f, 14 + 4, static_cast<uint16_t>(GetU16(f, 14 + 4) + n));
+  }
+}
+
 void RepairChecksums(Bytes& f) {
   size_t at = 12;
   while (at + 2 <= f.size() && (GetU16(f, at) == 0x8100 || GetU16(f, at) == 0x88a8)) at += 4;

@@ -108,4 +108,9 @@ Mac MulticastMac(const Ip6& group);
 // header claims (if it fits the frame). Used to push random mutations past checksum checks.
 void RepairChecksums(Bytes& frame);
 
+// Appends `n` bytes to the IP payload of an untagged IPv4 or IPv6 frame after its UDP datagram,
+// which keeps its length and checksum: the IP length grows (and the IPv4 header checksum with
+// it), the UDP length does not.
+void AppendAfterUdp(Bytes& frame, size_t n);
+
 }  // namespace clusterdns::testing

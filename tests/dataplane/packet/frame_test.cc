@@ -55,13 +55,18 @@ TEST(ClassifyFrame, DnsOverIpv4) {
   EXPECT_EQ(p.dst_ip, f.data() + 30);
 }
 
-TEST(ClassifyFrame, DnsOverIpv4WithOptions) {
-  Ipv4Spec ip;
-  ip.options = {0x94, 0x04, 0x00, 0x00, 0x01, 0x01, 0x01, 0x00};  // router alert, NOPs, EOL
-  const ParsedFrame p = Classify(UdpFrameV4({}, ip, 40000, 53, kDns));
-  ASSERT_EQ(p.action, FrameAction::kDns) << dataplane::DropReasonName(p.drop);
-  EXPECT_EQ(p.l4_offset, 42);
-  EXPECT_EQ(p.payload_offset, 50);
+// Options go to the kernel, which validates them (source routes dropped, malformed ones too) and
+// echoes only what it may: a reply built here would carry them back.
+TEST(ClassifyFrame, Ipv4WithOptionsGoesToTheKernel) {
+  for (const Bytes& options : {Bytes{0x94, 0x04, 0x00, 0x00},           // router alert
+                               Bytes{0x83, 0x07, 0x04, 198, 18, 0, 9, 0},  // loose source route
+                               Bytes{0x07, 0x00, 0x04, 0x00},           // record route, length 0
+                               Bytes{0x01, 0x01, 0x01, 0x00}}) {        // NOPs, EOL
+    Ipv4Spec ip;
+    ip.options = options;
+    ExpectException(UdpFrameV4({}, ip, 40000, 53, kDns), ExceptionReason::kIpOptions);
+    ExpectException(IcmpFrameV4({}, ip, 8, 0, Bytes(8, 1)), ExceptionReason::kIpOptions);
+  }
 }
 
 TEST(ClassifyFrame, DnsOverIpv4WithoutUdpChecksum) {
@@ -165,6 +170,13 @@ TEST(ClassifyFrame, BadSources) {
     ExpectDrop(UdpFrameV4({}, ip, 40000, 53, kDns), DropReason::kBadSource);
   }
   ExpectDrop(UdpFrameV4({}, {}, 0, 53, kDns), DropReason::kBadSource);
+  // One of our own IPv4 addresses as the source, to it or to the other: a martian to Linux.
+  for (const Ip4& src : {ServedV4(), ServedV4b()}) {
+    Ipv4Spec ip;
+    ip.src = src;
+    ExpectDrop(UdpFrameV4({}, ip, 40000, 53, kDns), DropReason::kBadSource);
+    ExpectDrop(IcmpFrameV4({}, ip, 8, 0, EchoBody(1, 1, 8)), DropReason::kBadSource);
+  }
   for (const char* src : {"ff02::1", "::1", "::"}) {
     Ipv6Spec ip;
     ip.src = V6(src);
@@ -204,11 +216,23 @@ TEST(ClassifyFrame, MalformedIpv4) {
 
 TEST(ClassifyFrame, UdpLengthAndChecksum) {
   const Bytes good = UdpFrameV4({}, {}, 40000, 53, kDns);
-  for (int delta : {-1, 1, -8}) {
+  for (const uint16_t udp_len : {26, 7, 0}) {  // one past the IP payload; shorter than a header
     Bytes f = good;
-    PutU16(f, 38, static_cast<uint16_t>(GetU16(f, 38) + delta));
-    RepairChecksums(f);  // the UDP length is wrong, its checksum right
+    PutU16(f, 38, udp_len);
+    RepairChecksums(f);
     ExpectDrop(f, DropReason::kBadLength);
+  }
+  // A UDP length short of the IP payload: the datagram ends there, as Linux reads it.
+  for (Bytes f : {good, UdpFrameV6({}, {}, 40000, 53, kDns)}) {
+    const size_t l4 = f.size() - 8 - kDns.size();
+    AppendAfterUdp(f, 3);
+    const ParsedFrame p = Classify(f);
+    ASSERT_EQ(p.action, FrameAction::kDns) << dataplane::DropReasonName(p.drop);
+    EXPECT_EQ(p.l4_offset, l4);
+    EXPECT_EQ(p.l4_len, 8 + kDns.size());
+    EXPECT_EQ(p.payload_len, kDns.size());
+    f[f.size() - 4] ^= 0x40;  // the datagram's last byte: its checksum still counts
+    ExpectDrop(f, DropReason::kBadChecksum);
   }
   Bytes f = good;
   f.back() ^= 0x40;  // payload changed under the checksum
@@ -364,6 +388,9 @@ TEST(ClassifyFrame, Arp) {
                   ExceptionReason::kArp);
   ExpectException(ArpFrame(broadcast, 1, kClientMac, ServedV4(), zero, ServedV4()),
                   ExceptionReason::kArp);
+  // A request from another host that claims our other address: a conflict for the kernel too.
+  ExpectException(ArpFrame(broadcast, 1, kClientMac, ServedV4b(), zero, ServedV4()),
+                  ExceptionReason::kArp);
   // Broken ones.
   Bytes f = ArpFrame(broadcast, 1, kClientMac, ClientV4(), zero, ServedV4());
   f[14 + 5] = 16;  // protocol size
@@ -443,6 +470,17 @@ TEST(ClassifyFrame, InvalidNeighborSolicitations) {
   dad_unicast.hop_limit = 255;
   ExpectDrop(Icmp6FrameV6({}, dad_unicast, 135, 0, NsBody(ServedV6(), nullptr)),
              DropReason::kBadNeighborDiscovery);  // DAD not to the solicited-node group
+  NsCase dad_all_nodes = c;
+  dad_all_nodes.ip.src = V6("::");
+  dad_all_nodes.ip.dst = V6("ff02::1");
+  dad_all_nodes.eth.dst = {0x33, 0x33, 0, 0, 0, 1};
+  ExpectDrop(Icmp6FrameV6(dad_all_nodes.eth, dad_all_nodes.ip, 135, 0,
+                          NsBody(ServedV6(), nullptr)),
+             DropReason::kBadNeighborDiscovery);  // DAD to all-nodes (RFC 4861 7.1.1)
+  body = NsBody(ServedV6(), &kClientMac);
+  body[21] = 2;  // a source link-layer option of 16 bytes: not Ethernet's (RFC 2464 6)
+  body.resize(body.size() + 8, 0);
+  ExpectDrop(Icmp6FrameV6(c.eth, c.ip, 135, 0, body), DropReason::kBadNeighborDiscovery);
   Bytes f = Icmp6FrameV6(c.eth, c.ip, 135, 0, NsBody(ServedV6(), &kClientMac));
   f.back() ^= 1;
   ExpectDrop(f, DropReason::kBadChecksum);

@@ -31,8 +31,8 @@ std::vector<Bytes> Corpus() {
   qinq.tags = {{0x88a8, 1}, {0x8100, 2}};
   EthSpec broadcast;
   broadcast.dst = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
-  Ipv4Spec options;
-  options.options = {0x94, 0x04, 0x00, 0x00};
+  Ipv4Spec ecn;
+  ecn.tos = 0x03;  // CE (options would go to the kernel)
   Ipv6Spec nd;
   nd.src = LinkLocalClientV6();
   nd.dst = SolicitedNode(ServedV6());
@@ -43,7 +43,7 @@ std::vector<Bytes> Corpus() {
   dad.src = V6("::");
   return {
       UdpFrameV4({}, {}, 40000, 53, dns),
-      UdpFrameV4(vlan, options, 40000, 53, dns),
+      UdpFrameV4(vlan, ecn, 40000, 53, dns),
       UdpFrameV4({}, {}, 40000, 53, dns, /*with_checksum=*/false),
       UdpFrameV6({}, {}, 40000, 53, dns),
       UdpFrameV6(qinq, {}, 40000, 53, dns),

@@ -35,7 +35,7 @@ AssertionResult CheckL2(const Bytes& request, const Bytes& reply, const Mac& our
 }
 
 // IP layer of a reply to `request`: addresses swapped, TTL 64, lengths matching `reply.size()`,
-// header fields kept. Sets the L4 offset and length.
+// ECN cleared (RFC 3168 5), other header fields kept. Sets the L4 offset and length.
 AssertionResult CheckIpSwapped(const Bytes& request, const Bytes& reply, size_t l3, uint16_t type,
                                uint8_t protocol, size_t* l4, size_t* l4_len) {
   if (type == 0x0800) {
@@ -43,7 +43,7 @@ AssertionResult CheckIpSwapped(const Bytes& request, const Bytes& reply, size_t 
     const size_t ihl = size_t{reply[l3] & 0x0fu} * 4;
     CDNS_CHECK(reply[l3] == request[l3]);  // version, IHL
     CDNS_CHECK(reply.size() >= l3 + ihl);
-    CDNS_CHECK(reply[l3 + 1] == request[l3 + 1]);            // TOS
+    CDNS_CHECK(reply[l3 + 1] == (request[l3 + 1] & 0xfc));   // DSCP kept, ECN cleared
     CDNS_CHECK(GetU16(reply, l3 + 2) == reply.size() - l3);  // total length
     CDNS_CHECK(Same(reply, l3 + 4, request, l3 + 4, 4));     // ID, flags, fragment
     CDNS_CHECK(reply[l3 + 8] == 64);
@@ -56,7 +56,9 @@ AssertionResult CheckIpSwapped(const Bytes& request, const Bytes& reply, size_t 
     *l4_len = reply.size() - *l4;
   } else if (type == 0x86dd) {
     CDNS_CHECK(reply.size() >= l3 + 40);
-    CDNS_CHECK(Same(reply, l3, request, l3, 4));  // version, class, flow
+    CDNS_CHECK(reply[l3] == request[l3]);                   // version, DSCP's high bits
+    CDNS_CHECK(reply[l3 + 1] == (request[l3 + 1] & 0xcf));  // DSCP's low bits, ECN cleared, flow
+    CDNS_CHECK(Same(reply, l3 + 2, request, l3 + 2, 2));    // flow
     CDNS_CHECK(GetU16(reply, l3 + 4) == reply.size() - l3 - 40);
     CDNS_CHECK(reply[l3 + 6] == protocol);
     CDNS_CHECK(reply[l3 + 7] == 64);
