@@ -287,6 +287,29 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   return true;
 }
 
+// For an error reply to a query that is readable past its question(s): finds the query's OPT, so
+// that the reply carries one when the query had a well-formed one (RFC 6891 7). Steps over
+// `questions` questions from `pos`, then the answer and authority records (UPDATE fills them; an
+// IXFR carries the client's SOA). Sets pq->edns and the rest as ReadAdditional does; the caller
+// sets the rcode after it. A call: errors are the rare path.
+[[gnu::noinline]] void FindOptOfError(const uint8_t* buf, size_t len, size_t pos,
+                                      uint32_t questions, ParsedQuery* pq) {
+  bool readable = true;
+  for (uint32_t i = 0; i < questions && readable; ++i) {
+    size_t next;
+    readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 4 <= len;
+    if (readable) pos = next + 4;
+  }
+  const uint32_t records = uint32_t{LoadBe16(buf + 6)} + LoadBe16(buf + 8);
+  for (uint32_t i = 0; i < records && readable; ++i) {
+    size_t next;
+    readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 10 <= len &&
+               next + 10 + LoadBe16(buf + next + 8) <= len;
+    if (readable) pos = next + 10 + LoadBe16(buf + next + 8);
+  }
+  if (!readable || !ReadAdditional(buf, len, pos, LoadBe16(buf + 10), pq, &pos)) pq->edns = false;
+}
+
 // Inlined into its callers, as Answer is: the compiler would otherwise call it per query.
 [[gnu::always_inline]] inline void ParseWith(const uint8_t* buf, size_t len, size_t cap,
                                              bool exact, ParsedQuery* pq) {
@@ -314,6 +337,7 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   const uint16_t qdcount = LoadBe16(buf + 4);
   const uint8_t opcode = static_cast<uint8_t>((pq->flags & kOpcodeMask) >> kOpcodeShift);
   if (qdcount != 1) {
+    FindOptOfError(buf, len, kHeaderSize, qdcount, pq);
     pq->rcode = opcode != kOpcodeQuery ? kRcodeNotImp : kRcodeFormErr;
     return;
   }
@@ -326,23 +350,15 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   pq->qclass = LoadBe16(buf + name_end + 2);
   pq->question_end = static_cast<uint16_t>(name_end + 4);
   if (opcode != kOpcodeQuery) {
-    // NOTIMP still carries an OPT when the query had a well-formed one (RFC 6891 7). Other
-    // opcodes (UPDATE) may fill the answer and authority sections: step over them.
-    size_t pos = pq->question_end;
-    const uint32_t records = uint32_t{LoadBe16(buf + 6)} + LoadBe16(buf + 8);
-    bool readable = true;
-    for (uint32_t i = 0; i < records && readable; ++i) {
-      size_t next;
-      readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 10 <= len &&
-                 next + 10 + LoadBe16(buf + next + 8) <= len;
-      if (readable) pos = next + 10 + LoadBe16(buf + next + 8);
-    }
-    if (!readable || !ReadAdditional(buf, len, pos, LoadBe16(buf + 10), pq, &pos)) pq->edns = false;
+    FindOptOfError(buf, len, pq->question_end, 0, pq);
     pq->rcode = kRcodeNotImp;
     return;
   }
   if (LoadBe16(buf + 6) != 0 || LoadBe16(buf + 8) != 0) {
-    pq->rcode = kRcodeFormErr;
+    FindOptOfError(buf, len, pq->question_end, 0, pq);
+    // An IXFR carries the client's SOA in the authority section (RFC 1995 3): a well-formed
+    // transfer request, refused as AXFR is. Anything else with those sections is malformed.
+    pq->rcode = pq->qtype == kTypeIxfr && LoadBe16(buf + 6) == 0 ? kRcodeRefused : kRcodeFormErr;
     return;
   }
   size_t end = pq->question_end;

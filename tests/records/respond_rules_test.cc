@@ -202,6 +202,17 @@ TEST_F(RespondRulesTest, OtherOpcodesAreNotImplemented) {
   EXPECT_EQ(a.message.opcode, 4);
 }
 
+// A query's OPT record: root owner, type OPT, payload 1232, DO set, with a cookie option.
+std::vector<uint8_t> OptWithCookie() {
+  return {0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 12, 0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8};
+}
+
+// The reply carries an OPT with DO echoed, as RFC 6891 7 wants of every reply to a query with one.
+void ExpectOpt(const Asked& a) {
+  ASSERT_TRUE(a.message.opt.has_value()) << ToText(a.message);
+  EXPECT_NE(a.message.opt->rdata_text.find("do=1"), std::string::npos) << a.message.opt->rdata_text;
+}
+
 TEST_F(RespondRulesTest, QdcountOtherThanOneIsFormErr) {
   std::vector<uint8_t> none = Header(0);
   ExpectBareHeader(AskBytes(table(), none), kRcodeFormErr);
@@ -213,6 +224,18 @@ TEST_F(RespondRulesTest, QdcountOtherThanOneIsFormErr) {
   std::vector<uint8_t> q = BuildQuery(kRedis, kTypeA);
   SetQdcount(q, 2);
   ExpectBareHeader(AskBytes(table(), q), kRcodeFormErr);
+
+  // With an OPT after the questions (none: a cookie-only query, RFC 7873 5.4; or two), FORMERR
+  // carries an OPT back.
+  for (std::vector<uint8_t> with_opt : {none, two}) {
+    AppendBytes(with_opt, OptWithCookie());
+    WriteU16(with_opt, 10, 1);
+    const Asked a = AskBytes(table(), with_opt);
+    EXPECT_EQ(a.message.rcode, kRcodeFormErr);
+    EXPECT_EQ(a.message.qdcount, 0);
+    EXPECT_EQ(a.message.arcount, 1);
+    ExpectOpt(a);
+  }
 }
 
 TEST_F(RespondRulesTest, AnswerOrAuthorityRecordsAreFormErr) {
@@ -237,6 +260,15 @@ TEST_F(RespondRulesTest, AnswerOrAuthorityRecordsAreFormErr) {
     WriteU16(ghost, section == 0 ? 6 : 8, 1);
     ExpectQuestionOnly(AskBytes(table(), ghost), kRcodeFormErr, question);
   }
+
+  // With an OPT after the record, FORMERR carries an OPT back (RFC 6891 7).
+  for (std::vector<uint8_t> with_opt : {an, ns}) {
+    AppendBytes(with_opt, OptWithCookie());
+    WriteU16(with_opt, 10, 1);
+    a = AskBytes(table(), with_opt);
+    ExpectQuestionOnly(a, kRcodeFormErr, question);
+    ExpectOpt(a);
+  }
 }
 
 TEST_F(RespondRulesTest, ClassOtherThanInIsRefused) {
@@ -256,6 +288,20 @@ TEST_F(RespondRulesTest, ZoneTransfersAreRefused) {
     ExpectQuestionOnly(a, kRcodeRefused, EncodeQuestion("cluster.local", type));
     EXPECT_EQ(a.result.qtype, type);
   }
+  // IXFR as clients send it (RFC 1995 3): the client's SOA in the authority section, here with
+  // an OPT after it. Refused, not FORMERR, with the OPT echoed.
+  std::vector<uint8_t> ixfr = BuildQuery("cluster.local", records::kTypeIxfr);
+  AppendBytes(ixfr, EncodeName("cluster.local"));
+  for (uint8_t b : {0, 6, 0, 1, 0, 0, 0, 30, 0, 22, 0, 0, 0, 0, 0, 7,  // SOA, rdlen 22: . .
+                    0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1}) {  // serial 7, four times 1
+    ixfr.push_back(b);
+  }
+  SetNscount(ixfr, 1);
+  AppendBytes(ixfr, OptWithCookie());
+  WriteU16(ixfr, 10, 1);
+  const Asked a = AskBytes(table(), ixfr);
+  ExpectQuestionOnly(a, kRcodeRefused, EncodeQuestion("cluster.local", records::kTypeIxfr));
+  ExpectOpt(a);
 }
 
 TEST_F(RespondRulesTest, MetaTypesAreFormErr) {
