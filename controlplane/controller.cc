@@ -10,7 +10,7 @@
 namespace clusterdns::controlplane {
 
 struct Controller::Change {
-  enum class Op : uint8_t { kService, kSlice, kDelete, kListStart, kListEnd };
+  enum class Op : uint8_t { kService, kSlice, kDelete, kListStart, kListEnd, kListAbort };
   Op op;
   ObjectKind kind;
   size_t source;
@@ -26,6 +26,7 @@ class Controller::Sink final : public SourceSink {
   Sink(Controller* controller, size_t index) : controller_(controller), index_(index) {}
   void OnListStart(ObjectKind kind) override { Send(Change::Op::kListStart, kind); }
   void OnListEnd(ObjectKind kind) override { Send(Change::Op::kListEnd, kind); }
+  void OnListAbort(ObjectKind kind) override { Send(Change::Op::kListAbort, kind); }
   void OnService(records::Service service) override {
     Change c = Make(Change::Op::kService, ObjectKind::kService);
     c.service = std::move(service);
@@ -187,6 +188,16 @@ void Controller::Apply(Change& c) {
       pending_arrivals_.push_back(c.arrived);
       return;
     }
+    case Change::Op::kListAbort:
+      // Nothing is deleted: what the listing delivered is published with what was there, and
+      // the other sources' and kinds' changes are no longer held back while this one retries.
+      if (!src.listing[k]) return;
+      src.listing[k] = false;
+      std::fprintf(stderr, "clusterdns: source %s: listing of %s broke off; nothing deleted\n",
+                   src.name.c_str(), KindName(c.kind));
+      dirty_ = true;
+      pending_arrivals_.push_back(c.arrived);
+      return;
     case Change::Op::kService:
       builder_->UpsertService(std::move(c.service), {static_cast<uint16_t>(c.source),
                                                      src.listing_number[k]});

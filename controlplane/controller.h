@@ -8,7 +8,9 @@
 //   controller applies what arrives but publishes nothing, so readers keep the last complete table;
 //   at OnListEnd the objects that source no longer lists are deleted and the result is published
 //   once. The builder holds the one copy of the cluster's objects: the queue between sources and
-//   the controller is bounded, so a relist of 100k objects never exists twice in memory.
+//   the controller is bounded, so a relist of 100k objects never exists twice in memory. A listing
+//   that breaks off (OnListAbort) deletes nothing and publishes what arrived: a relist that keeps
+//   failing (HTTP 500, 403, a lost connection) holds nothing back between its attempts.
 // - Several sources: each has its own sink and owns the objects it delivered; a listing deletes only
 //   objects its own source delivered before. An object delivered by two sources: the last write
 //   wins, and either's delete removes it.

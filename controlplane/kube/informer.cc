@@ -128,6 +128,9 @@ void Informer::Run() {
       const Outcome listed = Guarded(&Informer::List, "list");
       if (listed == Outcome::kStopped) return;
       if (listed != Outcome::kDone) {
+        // Until the next attempt, the sink serves what it had with what this one delivered, and
+        // holds nothing else back (an HTTP 403 or 500 may last for minutes).
+        Guarded(&Informer::AbortList, "list");
         if (listed == Outcome::kGone) SourceStats::Bump(stats_->relists);
         if (!WaitBackoff()) return;
         continue;
@@ -227,6 +230,11 @@ Informer::Outcome Informer::List() {
   stats_->synced.store(true, std::memory_order_relaxed);
   Log(absl::StrCat("listed ", items, " objects in ", pages, " pages at resourceVersion ",
                    resource_version_));
+  return Outcome::kDone;
+}
+
+Informer::Outcome Informer::AbortList() {
+  sink_->OnListAbort(kind_);
   return Outcome::kDone;
 }
 

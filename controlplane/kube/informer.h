@@ -135,6 +135,7 @@ class Informer {
   void Run();
   Outcome Guarded(Outcome (Informer::*step)(), std::string_view what);
   Outcome List();
+  Outcome AbortList();  // tells the sink the listing broke off; kDone
   Outcome Watch();
   Outcome Failed(const absl::Status& status, std::string_view what);
   absl::Status HandleLine(std::string_view line);

@@ -107,6 +107,47 @@ TEST_F(ControllerTest, RelistDeletesWhatItNoLongerListsAndPublishesOnceAtItsEnd)
   EXPECT_EQ(Rcode("three.a.svc.cluster.local"), kRcodeNoError);
 }
 
+// A relist that breaks off (and may keep failing for minutes, on an HTTP 403 or 500) must not
+// hold back the other kinds' and sources' changes: it deletes nothing and publishes what arrived.
+TEST_F(ControllerTest, ABrokenListingDeletesNothingAndHoldsNothingBack) {
+  SourceSink* services = controller_->AddSource("kubernetes/services");
+  SourceSink* slices = controller_->AddSource("kubernetes/endpointslices");
+  controller_->Start();
+  List(services, {Svc("a", "one", "10.254.1.1"), Svc("a", "two", "10.254.1.2")});
+  slices->OnListStart(ObjectKind::kEndpointSlice);
+  slices->OnListEnd(ObjectKind::kEndpointSlice);
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  ASSERT_TRUE(controller_->Ready());
+
+  slices->OnListStart(ObjectKind::kEndpointSlice);  // a relist, say after a watch's 410
+  services->OnService(Svc("a", "three", "10.254.1.3"));
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(Rcode("three.a.svc.cluster.local"), kRcodeNxDomain);  // held while it lists
+
+  slices->OnListAbort(ObjectKind::kEndpointSlice);  // the relist fails
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(Rcode("three.a.svc.cluster.local"), kRcodeNoError);
+  // Later changes go out at once while the relist waits to retry.
+  services->OnDelete(ObjectKind::kService, "a", "one");
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(Rcode("one.a.svc.cluster.local"), kRcodeNxDomain);
+  EXPECT_TRUE(controller_->Ready());
+
+  // A broken relist of Services deletes nothing: "two" was not delivered again, "four" was.
+  services->OnListStart(ObjectKind::kService);
+  services->OnService(Svc("a", "four", "10.254.1.4"));
+  services->OnListAbort(ObjectKind::kService);
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(Rcode("two.a.svc.cluster.local"), kRcodeNoError);
+  EXPECT_EQ(Rcode("four.a.svc.cluster.local"), kRcodeNoError);
+  // The next complete listing settles it: only what it lists stays.
+  List(services, {Svc("a", "four", "10.254.1.4")});
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(Rcode("two.a.svc.cluster.local"), kRcodeNxDomain);
+  EXPECT_EQ(Rcode("three.a.svc.cluster.local"), kRcodeNxDomain);
+  EXPECT_EQ(Rcode("four.a.svc.cluster.local"), kRcodeNoError);
+}
+
 TEST_F(ControllerTest, AListingOnlyDeletesItsOwnSourcesObjects) {
   SourceSink* file = controller_->AddSource("file");
   SourceSink* kube = controller_->AddSource("kubernetes/services");

@@ -67,6 +67,7 @@ class RecordingSink : public SourceSink {
   void OnDelete(ObjectKind kind, std::string ns, std::string name) override {
     Add(std::string("delete ") + KindName(kind) + " " + ns + "/" + name);
   }
+  void OnListAbort(ObjectKind kind) override { Add(std::string("abort ") + KindName(kind)); }
   void OnListEnd(ObjectKind kind) override {
     std::lock_guard<std::mutex> lock(mu_);
     current_.push_back(std::string("end ") + KindName(kind));

@@ -66,6 +66,15 @@ class RecordingSink : public controlplane::SourceSink {
     in_list_ = false;
     ++list_ends_;
   }
+  void OnListAbort(ObjectKind kind) override {
+    absl::MutexLock lock(&mu_);
+    CheckThread();
+    calls_.push_back(absl::StrCat("abort ", KindName(kind)));
+    // What the broken listing delivered stands; nothing is deleted.
+    for (auto& [key, value] : listing_) table_[key] = std::move(value);
+    listing_.clear();
+    in_list_ = false;
+  }
 
   // What the controller would serve: the last complete listing plus the changes since.
   std::map<std::string, std::string> table() const {

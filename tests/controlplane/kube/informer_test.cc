@@ -311,10 +311,11 @@ TEST_F(InformerTest, AnExpiredContinueTokenRestartsTheListing) {
   EXPECT_EQ(Load(stats_.relists), 1u);
   EXPECT_EQ(Load(stats_.lists), 1u);
   const std::vector<std::string> calls = sink_.calls();
-  ASSERT_GE(calls.size(), 3u);
+  ASSERT_GE(calls.size(), 4u);
   EXPECT_EQ(calls[0], "start services");
   EXPECT_EQ(calls[1], "service default/a rv=1001");
-  EXPECT_EQ(calls[2], "start services");  // the broken listing is simply started again
+  EXPECT_EQ(calls[2], "abort services");  // the broken listing ends, deleting nothing
+  EXPECT_EQ(calls[3], "start services");  // and is started again
   EXPECT_EQ(sink_.list_starts(), 2);
   EXPECT_EQ(sink_.list_ends(), 1);
 }
@@ -411,6 +412,13 @@ TEST_F(InformerTest, ServerErrorsAreRetriedWithBackoff) {
   EXPECT_EQ(Load(stats_.errors), 3u);
   EXPECT_TRUE(log_.Contains("list: HTTP 500 (500 ")) << log_.Joined();
   EXPECT_TRUE(log_.Contains("retrying in")) << log_.Joined();
+  // Each failed attempt ends its listing, so the sink holds nothing back while it retries.
+  const std::vector<std::string> calls = sink_.calls();
+  ASSERT_GE(calls.size(), 8u);
+  EXPECT_THAT(std::vector<std::string>(calls.begin(), calls.begin() + 8),
+              ::testing::ElementsAre("start services", "abort services", "start services",
+                                     "abort services", "start services", "abort services",
+                                     "start services", "service default/a rv=1001"));
 
   // And on the watch: 429s, then the watch resumes where it was.
   api_->FailNextRequests(FakeResource::kServices, 2, 429);
