@@ -74,7 +74,13 @@ struct BodyWriter {
     size_t rdlen_pos = msg.size();
     PutBe16(&msg, 0);
     msg.append(r.rdata_prefix);
-    if (!r.name1.empty()) names.Write(r.name1, &msg);
+    if (r.type == kTypeSrv) {
+      // The target is never compressed (RFC 2782; RFC 3597 4), as Knot, NSD and CoreDNS write
+      // it. In a body shared with a legacy twin (see Reset) it therefore names the svc form.
+      names.WriteLiteral(r.name1, &msg);
+    } else if (!r.name1.empty()) {
+      names.Write(r.name1, &msg);
+    }
     if (!r.name2.empty()) names.Write(r.name2, &msg);
     msg.append(r.rdata_suffix);
     SetBe16(&msg, rdlen_pos, static_cast<uint16_t>(msg.size() - rdlen_pos - 2));

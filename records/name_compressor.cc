@@ -37,4 +37,10 @@ void NameCompressor::Write(std::string_view wire, std::string* out) {
   if (!frozen_) Remember(wire, start);
 }
 
+void NameCompressor::WriteLiteral(std::string_view wire, std::string* out) {
+  const size_t start = out->size();
+  out->append(wire);
+  if (!frozen_) Remember(wire, start);
+}
+
 }  // namespace clusterdns::records

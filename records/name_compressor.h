@@ -35,6 +35,9 @@ class NameCompressor {
   void Remember(std::string_view wire, size_t offset, size_t limit = 256);
   // Appends `wire` (folded) to `out`, whose size is the current message offset.
   void Write(std::string_view wire, std::string* out);
+  // Appends `wire` in full, never a pointer: for names that RFCs forbid to compress (an SRV
+  // target, RFC 2782; RDATA of types after RFC 1035, RFC 3597 4). Later names may point to it.
+  void WriteLiteral(std::string_view wire, std::string* out);
 
  private:
   struct Known {

@@ -90,13 +90,38 @@ TEST_F(RespondTest, SrvAtServiceNameListsEveryPort) {
               ElementsAre("web.default.svc.cluster.local. 30 IN A 10.254.3.3"));
 }
 
-TEST_F(RespondTest, LegacySrvTargetsTheLegacyName) {
+// The target is written in full (see SrvTargetsAreNeverCompressed), so the legacy name's answer,
+// which is its svc twin's bytes, names the svc form; the additional owner still points into the
+// legacy question. Both records are true, and the target resolves.
+TEST_F(RespondTest, LegacySrvTargetsTheSvcName) {
   Asked a = Ask(*table_, "_dns._udp.kube-dns.kube-system.cluster.local", records::kTypeSrv);
   EXPECT_THAT(AnswerTexts(a.message),
               ElementsAre("_dns._udp.kube-dns.kube-system.cluster.local. 30 IN SRV 0 100 53 "
-                          "kube-dns.kube-system.cluster.local."));
+                          "kube-dns.kube-system.svc.cluster.local."));
   EXPECT_THAT(SectionTexts(a.message.additional),
               ElementsAre("kube-dns.kube-system.cluster.local. 30 IN A 10.254.0.3"));
+}
+
+// RFC 2782: "name compression is not to be used for this field"; RFC 3597 4: servers MUST NOT
+// compress names in the RDATA of types after RFC 1035. Knot, NSD and CoreDNS write it in full.
+TEST_F(RespondTest, SrvTargetsAreNeverCompressed) {
+  for (const char* name : {"_dns._udp.kube-dns.kube-system.svc.cluster.local",
+                           "kube-dns.kube-system.svc.cluster.local",
+                           "_http._tcp.nginx.default.svc.cluster.local",
+                           "_http._tcp.nginx.default.cluster.local"}) {
+    Asked a = Ask(*table_, name, records::kTypeSrv);
+    ASSERT_FALSE(a.message.answer.empty()) << name;
+    for (const auto& rr : a.message.answer) {
+      ASSERT_EQ(rr.type, records::kTypeSrv);
+      const std::vector<uint8_t>& rdata = rr.rdata_raw;
+      size_t at = 6;  // priority, weight, port
+      while (at < rdata.size() && rdata[at] != 0) {
+        ASSERT_LT(rdata[at], 64) << name << ": a pointer in the target at rdata byte " << at;
+        at += 1 + rdata[at];
+      }
+      EXPECT_EQ(at + 1, rdata.size()) << name << ": the target ends with the root";
+    }
+  }
 }
 
 TEST_F(RespondTest, ReversePtr) {

@@ -409,5 +409,23 @@ TEST(NameCompressor, LabelAt0x4000IsNotATarget) {
   EXPECT_EQ(msg.substr(start), Wire("xyz.com"));
 }
 
+TEST(NameCompressor, WriteLiteralWritesInFullAndLaterNamesMayPointToIt) {
+  std::string msg(records::kHeaderSize, '\0');
+  records::NameCompressor c;
+  c.Remember(Wire("web.example.com"), records::kHeaderSize);
+  size_t start = msg.size();
+  c.WriteLiteral(Wire("a.web.example.com"), &msg);  // Write would give "a" and a pointer
+  EXPECT_EQ(msg.substr(start), Wire("a.web.example.com"));
+  start = msg.size();
+  c.Write(Wire("x.a.web.example.com"), &msg);
+  EXPECT_EQ(msg.size(), start + 4);  // "x" and a pointer to the literal name
+  // Frozen: still in full, and no longer a target.
+  c.Freeze();
+  c.WriteLiteral(Wire("b.web.example.com"), &msg);
+  start = msg.size();
+  c.Write(Wire("b.web.example.com"), &msg);
+  EXPECT_EQ(msg.size(), start + 4);  // "b" and a pointer into the remembered question
+}
+
 }  // namespace
 }  // namespace clusterdns::testing
