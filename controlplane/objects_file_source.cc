@@ -84,11 +84,14 @@ absl::Status ObjectsFileSource::Reload(bool log_success) {
     LogLine(absl::StrCat("objects file ", path_, ": skipped ", skipped));
     SourceStats::Bump(stats_->malformed);
   }
+  // Both listings open before either ends: the controller publishes nothing while one is open,
+  // so the file's Services and its slices reach the table in one publish, never a table with the
+  // new Services and the old slices.
   sink_->OnListStart(ObjectKind::kService);
-  for (records::Service& service : list->services) sink_->OnService(std::move(service));
-  sink_->OnListEnd(ObjectKind::kService);
   sink_->OnListStart(ObjectKind::kEndpointSlice);
+  for (records::Service& service : list->services) sink_->OnService(std::move(service));
   for (records::EndpointSlice& slice : list->slices) sink_->OnSlice(std::move(slice));
+  sink_->OnListEnd(ObjectKind::kService);
   sink_->OnListEnd(ObjectKind::kEndpointSlice);
   // relaxed: independent counters for the exporter (source_stats.h).
   SourceStats::Bump(stats_->lists);

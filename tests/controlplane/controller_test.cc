@@ -148,6 +148,29 @@ TEST_F(ControllerTest, ABrokenListingDeletesNothingAndHoldsNothingBack) {
   EXPECT_EQ(Rcode("four.a.svc.cluster.local"), kRcodeNoError);
 }
 
+// The objects file opens both kinds' listings before it ends either: the file reaches the table in
+// one publish, never as new Services with the old slices.
+TEST_F(ControllerTest, NestedListingsPublishOnceWhenTheLastEnds) {
+  SourceSink* file = controller_->AddSource("file");
+  controller_->Start();
+  List(file, {Svc("a", "one", "10.254.1.1")});
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  const uint64_t publishes = controller_->publishes();
+  file->OnListStart(ObjectKind::kService);
+  file->OnListStart(ObjectKind::kEndpointSlice);
+  file->OnService(Svc("a", "two", "10.254.1.2"));
+  file->OnListEnd(ObjectKind::kService);
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(controller_->publishes(), publishes);
+  EXPECT_EQ(Rcode("one.a.svc.cluster.local"), kRcodeNoError);
+  EXPECT_EQ(Rcode("two.a.svc.cluster.local"), kRcodeNxDomain);
+  file->OnListEnd(ObjectKind::kEndpointSlice);
+  ASSERT_TRUE(controller_->WaitApplied(absl::Seconds(5)));
+  EXPECT_EQ(controller_->publishes(), publishes + 1);
+  EXPECT_EQ(Rcode("one.a.svc.cluster.local"), kRcodeNxDomain);
+  EXPECT_EQ(Rcode("two.a.svc.cluster.local"), kRcodeNoError);
+}
+
 TEST_F(ControllerTest, AListingOnlyDeletesItsOwnSourcesObjects) {
   SourceSink* file = controller_->AddSource("file");
   SourceSink* kube = controller_->AddSource("kubernetes/services");
