@@ -92,6 +92,7 @@ std::string IpAddress::DashedName() const {
   for (char& c : text) {
     if (c == '.' || c == ':') c = '-';
   }
+  if (text.back() == '-') text.push_back('0');
   return text;
 }
 

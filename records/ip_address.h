@@ -36,8 +36,9 @@ class IpAddress {
   std::string ToString() const;  // canonical text (RFC 5952 for IPv6)
   // "d.c.b.a.in-addr.arpa" or the 32 nibbles of "…ip6.arpa", without a trailing dot.
   std::string ReverseName() const;
-  // Dashed form used for headless endpoint and pod names: "10-244-1-5"; IPv6 with ':' → '-'
-  // of the canonical text ("2001-db8--1").
+  // Dashed form used for headless endpoint names: "10-244-1-5"; IPv6 with ':' → '-' of the
+  // canonical text ("2001-db8--1"), and a '0' after a trailing '-' ("fd00--0" for fd00::), as
+  // CoreDNS names them (a hostname label does not end in a hyphen, RFC 952).
   std::string DashedName() const;
 
   friend bool operator==(const IpAddress& a, const IpAddress& b) {

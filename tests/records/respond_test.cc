@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "records/dns_constants.h"
 #include "tests/records/kube_dns_cluster.h"
 #include "tests/records/responder.h"
@@ -213,6 +214,34 @@ TEST_F(RespondTest, HeadlessServiceAnswersReadyEndpoints) {
               ElementsAre("10-244-1-5.nginx.default.svc.cluster.local. 30 IN A 10.244.1.5"));
   Asked not_ready = Ask(*table_, "10-244-3-9.nginx.default.svc.cluster.local", records::kTypeA);
   EXPECT_EQ(not_ready.message.rcode, kRcodeNxDomain);
+}
+
+// An endpoint without a hostname is named after its address; an IPv6 one that ends in "::" gets
+// a '0' after the trailing '-', as CoreDNS names it (fd00:: → fd00--0).
+TEST_F(RespondTest, HeadlessIpv6EndpointNames) {
+  auto builder = KubeDnsBuilder();
+  records::EndpointSlice slice;
+  slice.ns = "default";
+  slice.name = "nginx-v6";
+  slice.service_name = "nginx";
+  for (const char* ip : {"fd00::", "fd00::5", "fd00:1::1:0"}) {
+    records::Endpoint e;
+    e.addresses = {Ip(ip)};
+    e.ready = true;
+    slice.endpoints.push_back(e);
+  }
+  slice.ports = {{"http", records::Protocol::kTcp, 80}};
+  builder->UpsertSlice(slice);
+  auto table = builder->Build();
+  for (const auto& [name, ip] : {std::pair{"fd00--0", "fd00::"}, std::pair{"fd00--5", "fd00::5"},
+                                 std::pair{"fd00-1--1-0", "fd00:1::1:0"}}) {
+    const std::string owner = absl::StrCat(name, ".nginx.default.svc.cluster.local");
+    Asked a = Ask(*table, owner, records::kTypeAaaa);
+    EXPECT_THAT(AnswerTexts(a.message), ElementsAre(absl::StrCat(owner, ". 30 IN AAAA ", ip)));
+  }
+  EXPECT_EQ(Ask(*table, "fd00--.nginx.default.svc.cluster.local", records::kTypeAaaa)
+                .message.rcode,
+            kRcodeNxDomain);
 }
 
 TEST_F(RespondTest, HeadlessSrvPerEndpoint) {
