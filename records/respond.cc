@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 
 #include <bit>
+#include <cstdint>
 #include <cstring>
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -425,8 +426,25 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   if (pq->status == ParseStatus::kError && !pq->name_checked) ParseExact(buf, len, cap, pq);
 }
 
+// Bytes of the first `count` records of a body at `body` (owner names end in the root or in a
+// pointer), or SIZE_MAX when they do not lie within its `len` bytes. A call: only a reply that
+// does not fit gets here.
+[[gnu::noinline]] size_t RecordsLength(const uint8_t* body, size_t len, uint32_t count) {
+  size_t pos = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    while (pos < len && body[pos] != 0 && body[pos] < 0xc0) pos += 1 + size_t{body[pos]};
+    if (pos >= len) return SIZE_MAX;
+    pos += body[pos] == 0 ? 1 : 2;
+    if (pos + 10 > len) return SIZE_MAX;
+    pos += 10 + size_t{LoadBe16(body + pos + 8)};
+    if (pos > len) return SIZE_MAX;
+  }
+  return pos;
+}
+
 // Writes the header, the OPT record and decides truncation. `body_len` bytes of body are already
-// at buf + question_end.
+// at buf + question_end if they fit in `buf_cap`: the answer and authority records, then the
+// `arcount` additional ones.
 inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
                             const RespondOptions& options, uint16_t rcode, bool authoritative,
                             uint16_t ancount, uint16_t nscount, uint16_t arcount,
@@ -451,6 +469,15 @@ inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
                                          (rcode & kRcodeMask));
   if (authoritative) flags |= kFlagAa;
   if (options.recursion_available) flags |= kFlagRa;
+  if (size > limit && arcount != 0 && qend + body_len <= buf_cap) [[unlikely]] {
+    // The additional records are extra information: left out when only they do not fit, with
+    // no TC (RFC 2181 9), as Knot and NSD do. A client without TCP then still gets the answer.
+    const size_t kept = RecordsLength(buf + qend, body_len, uint32_t{ancount} + nscount);
+    if (kept != SIZE_MAX && qend + kept + opt_size <= limit) {
+      size = qend + kept + opt_size;
+      arcount = 0;
+    }
+  }
   if (size > limit) {
     flags |= kFlagTc;
     ancount = nscount = arcount = 0;

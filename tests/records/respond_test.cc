@@ -244,6 +244,72 @@ TEST_F(RespondTest, HeadlessIpv6EndpointNames) {
             kRcodeNxDomain);
 }
 
+// RFC 2181 9: TC only when the answer itself does not fit in 512 bytes; when only the additional
+// records do not, they are left out and TC stays clear (as Knot and NSD answer). Headless
+// Services with 1 to 20 named endpoints: every case of "all fits", "answer fits" and "nothing
+// fits" is met.
+TEST_F(RespondTest, AdditionalRecordsAreLeftOutBeforeTheAnswerIsTruncated) {
+  int fits = 0, answer_only = 0, truncated = 0;
+  for (int n = 1; n <= 20; ++n) {
+    auto builder = KubeDnsBuilder();
+    records::Service svc;
+    svc.ns = "default";
+    svc.name = "many";
+    svc.headless = true;
+    svc.ports = {{"http", records::Protocol::kTcp, 80}};
+    builder->UpsertService(svc);
+    records::EndpointSlice slice;
+    slice.ns = "default";
+    slice.name = "many-x";
+    slice.service_name = "many";
+    for (int i = 0; i < n; ++i) {
+      records::Endpoint e;
+      e.addresses = {Ip(absl::StrCat("10.244.7.", i + 1).c_str())};
+      e.hostname = absl::StrCat("web-", i);
+      e.ready = true;
+      slice.endpoints.push_back(e);
+    }
+    slice.ports = {{"http", records::Protocol::kTcp, 80}};
+    builder->UpsertSlice(slice);
+    auto table = builder->Build();
+    const char* name = "_http._tcp.many.default.svc.cluster.local";
+    records::RespondOptions tcp;
+    tcp.transport = records::Transport::kTcp;
+    const Asked whole = Ask(*table, name, records::kTypeSrv, {}, tcp);
+    ASSERT_EQ(whole.message.answer.size(), static_cast<size_t>(n));
+    ASSERT_EQ(whole.message.additional.size(), static_cast<size_t>(n));
+    const size_t answer_end = whole.message.additional[0].offset;
+    const Asked udp = Ask(*table, name, records::kTypeSrv);
+    SCOPED_TRACE(::testing::Message() << n << " endpoints, " << whole.bytes.size() << " bytes");
+    if (whole.bytes.size() <= 512) {
+      ++fits;
+      EXPECT_EQ(udp.bytes, whole.bytes);
+    } else if (answer_end <= 512) {
+      ++answer_only;
+      EXPECT_FALSE(udp.message.tc);
+      EXPECT_EQ(udp.message.answer.size(), static_cast<size_t>(n));
+      EXPECT_EQ(udp.message.arcount, 0);
+      EXPECT_EQ(udp.bytes.size(), answer_end);
+      EXPECT_EQ(std::vector<uint8_t>(udp.bytes.begin() + 12, udp.bytes.end()),
+                std::vector<uint8_t>(whole.bytes.begin() + 12, whole.bytes.begin() + answer_end));
+    } else {
+      ++truncated;
+      EXPECT_TRUE(udp.message.tc);
+      EXPECT_TRUE(udp.message.answer.empty());
+    }
+    // With EDNS, the OPT goes right after what is kept.
+    QueryOptions edns;
+    edns.edns = true;
+    edns.edns_udp_size = 512;
+    const Asked small = Ask(*table, name, records::kTypeSrv, edns);
+    EXPECT_TRUE(small.message.opt.has_value());
+    EXPECT_EQ(small.message.tc, answer_end + 11 > 512);
+  }
+  EXPECT_GT(fits, 0);
+  EXPECT_GT(answer_only, 0);
+  EXPECT_GT(truncated, 0);
+}
+
 TEST_F(RespondTest, HeadlessSrvPerEndpoint) {
   Asked a = Ask(*table_, "_http._tcp.nginx.default.svc.cluster.local", records::kTypeSrv);
   EXPECT_THAT(AnswerTexts(a.message),
