@@ -212,4 +212,18 @@ inline uint16_t UpdateChecksum(uint16_t checksum, uint16_t old_word, uint16_t ne
   return static_cast<uint16_t>(~FoldSum(sum));
 }
 
+// The same for several words changed at once, with one fold: HC' = ~(~HC + Σ (~m + m')).
+struct WordChange {
+  uint16_t old_word;
+  uint16_t new_word;
+};
+template <size_t N>
+inline uint16_t UpdateChecksum(uint16_t checksum, const WordChange (&changes)[N]) noexcept {
+  uint64_t sum = static_cast<uint16_t>(~checksum);
+  for (const WordChange& c : changes) {
+    sum += uint64_t{static_cast<uint16_t>(~c.old_word)} + c.new_word;
+  }
+  return static_cast<uint16_t>(~FoldSum(sum));
+}
+
 }  // namespace clusterdns::dataplane

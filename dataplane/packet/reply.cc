@@ -27,10 +27,10 @@ void SwapMacs(uint8_t* frame) { SwapBytes<MacAddress::kLen>(frame + eth::kDst, f
   const uint16_t old_len = LoadBe16(ip + ipv4::kTotalLength);
   const uint16_t old_ttl_protocol = LoadBe16(ip + ipv4::kTtl);
   const uint16_t ttl_protocol = static_cast<uint16_t>(kReplyTtl << 8 | (old_ttl_protocol & 0xff));
-  uint16_t checksum = LoadBe16(ip + ipv4::kChecksum);
-  checksum = UpdateChecksum(checksum, old_version_tos, version_tos);
-  checksum = UpdateChecksum(checksum, old_len, total_len);
-  checksum = UpdateChecksum(checksum, old_ttl_protocol, ttl_protocol);
+  const uint16_t checksum =
+      UpdateChecksum(LoadBe16(ip + ipv4::kChecksum), {{old_version_tos, version_tos},
+                                                      {old_len, total_len},
+                                                      {old_ttl_protocol, ttl_protocol}});
   SwapBytes<4>(ip + ipv4::kSrc, ip + ipv4::kDst);
   StoreBe16(ip + ipv4::kVersionIhl, version_tos);
   StoreBe16(ip + ipv4::kTotalLength, total_len);

@@ -135,5 +135,27 @@ TEST(Checksum, IncrementalUpdateMatchesFullRecompute) {
   }
 }
 
+TEST(Checksum, ThreeWordsUpdatedAtOnceMatchARecompute) {
+  std::mt19937 rng(11);
+  for (int i = 0; i < 20000; ++i) {
+    Bytes h(20);
+    for (auto& b : h) b = static_cast<uint8_t>(rng());
+    if (i % 7 == 0) std::fill(h.begin(), h.end(), 0xff);  // carries everywhere
+    PutU16(h, 10, 0);
+    PutU16(h, 10, NaiveChecksum(h.data(), h.size()));
+    dataplane::WordChange changes[3];
+    for (size_t k = 0; k < 3; ++k) {  // words 0, 2 and 8, as RewriteIpv4 changes them
+      const size_t word = k == 0 ? 0 : k == 1 ? 2 : 8;
+      changes[k].old_word = GetU16(h, word);
+      changes[k].new_word = i % 5 == 0 ? static_cast<uint16_t>(~changes[k].old_word)
+                                       : static_cast<uint16_t>(rng());
+      PutU16(h, word, changes[k].new_word);
+    }
+    const uint16_t updated = UpdateChecksum(GetU16(h, 10), changes);
+    PutU16(h, 10, 0);
+    ASSERT_EQ(updated, NaiveChecksum(h.data(), h.size())) << "iteration " << i;
+  }
+}
+
 }  // namespace
 }  // namespace clusterdns::testing
