@@ -114,15 +114,21 @@ TEST(Checksum, UdpZeroIsSentAsAllOnes) {
   EXPECT_EQ(UdpChecksumFromSum(0x1234), static_cast<uint16_t>(~0x1234));
 }
 
+// A random 20-byte IPv4 header with its checksum; every 7th all ones (carries everywhere).
+Bytes RandomHeader(std::mt19937& rng, int i) {
+  Bytes h(20);
+  for (auto& b : h) b = static_cast<uint8_t>(rng());
+  if (i % 7 == 0) std::fill(h.begin(), h.end(), 0xff);
+  PutU16(h, 10, 0);
+  PutU16(h, 10, NaiveChecksum(h.data(), h.size()));
+  return h;
+}
+
 // RFC 1624: an IPv4 header checksum updated word by word equals the checksum computed afresh.
 TEST(Checksum, IncrementalUpdateMatchesFullRecompute) {
   std::mt19937 rng(3);
   for (int i = 0; i < 20000; ++i) {
-    Bytes h(20);
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    if (i % 7 == 0) std::fill(h.begin(), h.end(), 0xff);  // carries everywhere
-    PutU16(h, 10, 0);
-    PutU16(h, 10, NaiveChecksum(h.data(), h.size()));
+    Bytes h = RandomHeader(rng, i);
     const size_t word = (rng() % 10) * 2;
     if (word == 10) continue;  // the checksum itself
     const uint16_t old_word = GetU16(h, word);
@@ -138,11 +144,7 @@ TEST(Checksum, IncrementalUpdateMatchesFullRecompute) {
 TEST(Checksum, ThreeWordsUpdatedAtOnceMatchARecompute) {
   std::mt19937 rng(11);
   for (int i = 0; i < 20000; ++i) {
-    Bytes h(20);
-    for (auto& b : h) b = static_cast<uint8_t>(rng());
-    if (i % 7 == 0) std::fill(h.begin(), h.end(), 0xff);  // carries everywhere
-    PutU16(h, 10, 0);
-    PutU16(h, 10, NaiveChecksum(h.data(), h.size()));
+    Bytes h = RandomHeader(rng, i);
     dataplane::WordChange changes[3];
     for (size_t k = 0; k < 3; ++k) {  // words 0, 2 and 8, as RewriteIpv4 changes them
       const size_t word = k == 0 ? 0 : k == 1 ? 2 : 8;
