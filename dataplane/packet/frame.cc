@@ -131,7 +131,9 @@ void ParseIpv4(const Input& in, ParsedFrame& p) {
   if (!in.rx.ipv4_checksum_good && OnesSum(ip, header_len) != 0xffff) {
     return Drop(p, DropReason::kBadChecksum);
   }
-  if (in.l2 != L2Dest::kOurs || !in.served.HasV4(ip + ipv4::kDst)) {
+  static_assert(ipv4::kDst == ipv4::kSrc + 4);
+  const uint32_t served = in.served.V4SourceAndDestination(ip + ipv4::kSrc);
+  if (in.l2 != L2Dest::kOurs || (served & ServedAddresses::kDestinationServed) == 0) {
     return Drop(p, DropReason::kNotForUs);
   }
   p.family = IpFamily::kV4;
@@ -139,7 +141,9 @@ void ParseIpv4(const Input& in, ParsedFrame& p) {
   p.dst_ip = ip + ipv4::kDst;
   // Our own address as the source is a martian to Linux too (fib_validate_source, without
   // accept_local): a looped or spoofed frame, never a client.
-  if (BadSourceV4(p.src_ip) || in.served.HasV4(p.src_ip)) return Drop(p, DropReason::kBadSource);
+  if (BadSourceV4(p.src_ip) || (served & ServedAddresses::kSourceServed) != 0) {
+    return Drop(p, DropReason::kBadSource);
+  }
   const uint16_t fragment = LoadBe16(ip + ipv4::kFragment);
   if ((fragment & (ipv4::kMoreFragments | ipv4::kFragmentOffsetMask)) != 0) {
     return Exception(p, ExceptionReason::kFragment);

@@ -42,6 +42,20 @@ class ServedAddresses {
     return false;
   }
 
+  // An IPv4 header's source and destination (8 bytes at `src`) in one pass over the addresses:
+  // kDestinationServed | kSourceServed as they are.
+  static constexpr uint32_t kDestinationServed = 1;
+  static constexpr uint32_t kSourceServed = 2;
+  uint32_t V4SourceAndDestination(const uint8_t* src) const noexcept {
+    const uint32_t s = RawLoad32(src);
+    const uint32_t d = RawLoad32(src + 4);
+    uint32_t found = 0;
+    for (size_t i = 0; i < v4_count_; ++i) {
+      found |= (v4_raw_[i] == d ? kDestinationServed : 0) | (v4_raw_[i] == s ? kSourceServed : 0);
+    }
+    return found;
+  }
+
   bool HasV6(const uint8_t* addr) const noexcept {
     const uint64_t hi = RawLoad64(addr);
     const uint64_t lo = RawLoad64(addr + 8);

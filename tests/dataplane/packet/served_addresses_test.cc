@@ -4,6 +4,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "dataplane/packet/mac_address.h"
 #include "tests/dataplane/packet/frame_builder.h"
 
@@ -28,6 +30,27 @@ TEST(ServedAddresses, LooksUpBothFamilies) {
   EXPECT_TRUE(served->HasV6(V6("2001:2::53").data()));
   EXPECT_FALSE(served->HasV6(V6("2001:2::54").data()));
   EXPECT_FALSE(served->HasV6(V6("2001:3::53").data()));  // differs in the high half only
+}
+
+// ParseIpv4's one pass over an IPv4 header's source and destination (8 bytes, source first).
+TEST(ServedAddresses, V4SourceAndDestination) {
+  auto served = ServedAddresses::Create({Ip("198.18.0.53"), Ip("198.18.0.54")});
+  ASSERT_TRUE(served.ok()) << served.status();
+  const auto pair = [](const ServedAddresses& addresses, const char* src, const char* dst) {
+    uint8_t b[9];  // unaligned on purpose
+    std::memcpy(b + 1, V4(src).data(), 4);
+    std::memcpy(b + 5, V4(dst).data(), 4);
+    return addresses.V4SourceAndDestination(b + 1);
+  };
+  constexpr uint32_t kDst = ServedAddresses::kDestinationServed;
+  constexpr uint32_t kSrc = ServedAddresses::kSourceServed;
+  EXPECT_EQ(pair(*served, "198.18.0.2", "198.18.0.53"), kDst);
+  EXPECT_EQ(pair(*served, "198.18.0.2", "198.18.0.54"), kDst);
+  EXPECT_EQ(pair(*served, "198.18.0.54", "198.18.0.53"), kDst | kSrc);
+  EXPECT_EQ(pair(*served, "198.18.0.53", "198.18.0.53"), kDst | kSrc);
+  EXPECT_EQ(pair(*served, "198.18.0.53", "198.18.0.2"), kSrc);
+  EXPECT_EQ(pair(*served, "198.18.0.2", "198.18.0.3"), 0u);
+  EXPECT_EQ(pair(ServedAddresses(), "198.18.0.53", "198.18.0.53"), 0u);  // serves nothing
 }
 
 TEST(ServedAddresses, UnalignedWireBytes) {
