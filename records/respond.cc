@@ -440,33 +440,47 @@ inline size_t ReplyLimit(const ParsedQuery& pq, size_t buf_cap, const RespondOpt
   return limit > buf_cap ? buf_cap : limit;
 }
 
-// A body with additional records (an SRV's target addresses): if the reply is over the limit
-// with them and within it without them, the bytes of its first `count` records (owner names end
-// in the root or in a pointer), else `body_len`. The additional records are extra information:
+// What Finish sends when a reply is over the limit: its size (0: not even TC fits) and counts.
+struct FittedReply {
+  size_t size;
+  uint16_t ancount;
+  uint16_t nscount;
+  uint16_t arcount;
+  bool truncated;
+};
+
+// Finish's rare path, a reply over `limit` bytes. The additional records are extra information:
 // left out when only they do not fit, with no TC (RFC 2181 9), as Knot and NSD do, so a client
-// without TCP still gets the answer; Finish sets TC only when the answer itself does not fit. A
-// call for SRV answers alone: the same lines in Finish, which is inlined at every answer, cost
-// every query about 35 instructions (callgrind, records_bench's in-cache mix).
-[[gnu::noinline]] size_t AnswerPartIfAlone(const ParsedQuery& pq, const uint8_t* body,
-                                           size_t body_len, uint32_t count, size_t buf_cap,
-                                           const RespondOptions& options) {
-  const size_t opt_size = pq.edns ? kOptRecordSize : 0;
-  const size_t limit = ReplyLimit(pq, buf_cap, options);
-  if (pq.question_end + body_len + opt_size <= limit) return body_len;
-  size_t pos = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    while (pos < body_len && body[pos] != 0 && body[pos] < 0xc0) pos += 1 + size_t{body[pos]};
-    if (pos >= body_len) return body_len;
-    pos += body[pos] == 0 ? 1 : 2;
-    if (pos + 10 > body_len) return body_len;
-    pos += 10 + size_t{LoadBe16(body + pos + 8)};
-    if (pos > body_len) return body_len;
+// without TCP still gets the answer. Otherwise TC, with the question (and OPT) alone. The body
+// is at buf + qend if it fits buf_cap; its owner names end in the root or in a pointer. A call
+// taking and returning values: in Finish, which is inlined at every answer, these lines (or
+// pointers to its locals) cost every query instructions (callgrind, records_bench).
+[[gnu::noinline]] FittedReply FitOverLimit(const uint8_t* buf, size_t qend, size_t body_len,
+                                           size_t buf_cap, size_t limit, size_t opt_size,
+                                           uint16_t ancount, uint16_t nscount, uint16_t arcount) {
+  if (arcount != 0 && qend + body_len <= buf_cap) {
+    const uint8_t* body = buf + qend;
+    size_t pos = 0;
+    bool whole = true;
+    for (uint32_t i = 0; i < uint32_t{ancount} + nscount && whole; ++i) {
+      while (pos < body_len && body[pos] != 0 && body[pos] < 0xc0) pos += 1 + size_t{body[pos]};
+      whole = pos < body_len;
+      if (whole) pos += body[pos] == 0 ? 1 : 2;
+      whole = whole && pos + 10 <= body_len;
+      if (whole) pos += 10 + size_t{LoadBe16(body + pos + 8)};
+      whole = whole && pos <= body_len;
+    }
+    if (whole && qend + pos + opt_size <= limit) {
+      return {qend + pos + opt_size, ancount, nscount, 0, false};
+    }
   }
-  return pq.question_end + pos + opt_size <= limit ? pos : body_len;
+  const size_t size = qend + opt_size;
+  return {size <= limit ? size : 0, 0, 0, 0, true};
 }
 
 // Writes the header, the OPT record and decides truncation. `body_len` bytes of body are already
-// at buf + question_end.
+// at buf + question_end if they fit buf_cap: the answer and authority records, then the
+// `arcount` additional ones.
 inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
                             const RespondOptions& options, uint16_t rcode, bool authoritative,
                             uint16_t ancount, uint16_t nscount, uint16_t arcount,
@@ -483,15 +497,21 @@ inline RespondResult Finish(const ParsedQuery& pq, uint8_t* buf, size_t buf_cap,
                                          (rcode & kRcodeMask));
   if (authoritative) flags |= kFlagAa;
   if (options.recursion_available) flags |= kFlagRa;
-  if (size > limit) {
-    flags |= kFlagTc;
-    ancount = nscount = arcount = 0;
-    size = qend + opt_size;
-    result.truncated = true;
-    if (size > limit) {
+  if (size > limit) [[unlikely]] {
+    const FittedReply fitted =
+        FitOverLimit(buf, qend, body_len, buf_cap, limit, opt_size, ancount, nscount, arcount);
+    if (fitted.size == 0) {
       result.verdict = Verdict::kDrop;
       result.drop = DropReason::kNoRoom;
       return result;
+    }
+    size = fitted.size;
+    ancount = fitted.ancount;
+    nscount = fitted.nscount;
+    arcount = fitted.arcount;
+    if (fitted.truncated) {
+      flags |= kFlagTc;
+      result.truncated = true;
     }
   }
   // Flags and the counts in two stores.
@@ -707,13 +727,6 @@ inline const uint8_t* FindAliasTarget(const AnswerTable& table, const ParsedQuer
       }
       const size_t room = buf_cap > pq.question_end ? buf_cap - pq.question_end : 0;
       if (t.body_len <= room) CopyExact(buf + pq.question_end, body, t.body_len);
-      if (t.arcount != 0) [[unlikely]] {
-        const size_t kept = AnswerPartIfAlone(pq, body, t.body_len, t.ancount, buf_cap, options);
-        if (kept != t.body_len) {
-          CopyExact(buf + pq.question_end, body, kept);  // kept < the limit ≤ room
-          return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, 0, 0, kept);
-        }
-      }
       return Finish(pq, buf, buf_cap, options, kRcodeNoError, true, t.ancount, 0, t.arcount,
                     t.body_len);
     }
