@@ -55,8 +55,8 @@ size_t AnswerArp(uint8_t* frame, const ParsedFrame& p, const MacAddress& ours) n
 // kNeighborSolicit. Turns the solicitation into a neighbour advertisement (RFC 4861 4.4, 7.2.4)
 // for its target: source = the target, hop limit 255, traffic class and flow label 0, flags R=0
 // O=1, and a target link-layer address option with our MAC. To the soliciting node (S=1,
-// Ethernet to the frame's source), or for duplicate address detection (source ::) to all-nodes
-// ff02::1 / 33:33:00:00:00:01 with S=0.
+// Ethernet to its source link-layer option's address, else to the frame's source), or for
+// duplicate address detection (source ::) to all-nodes ff02::1 / 33:33:00:00:00:01 with S=0.
 // The NA can be 8 bytes longer than an NS without options: returns 0 if `frame_capacity` (bytes
 // writable from frame[0]) cannot hold it.
 size_t AnswerNeighborSolicit(uint8_t* frame, size_t frame_capacity, const ParsedFrame& p,

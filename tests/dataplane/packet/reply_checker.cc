@@ -160,7 +160,15 @@ AssertionResult CheckNeighborAdvert(const Bytes& solicit, const Bytes& reply, co
   const bool dad = Same(solicit, ip + 8, kUnspecified, 0, 16);
   const Mac all_nodes_mac = {0x33, 0x33, 0, 0, 0, 1};
   const Ip6 all_nodes = V6("ff02::1");
+  // The solicitor: its source link-layer option's address if it has a unicast one (RFC 4861
+  // 7.2.3), else the frame's source.
   const uint8_t* to = dad ? all_nodes_mac.data() : solicit.data() + 6;
+  for (size_t at = m + 24; !dad && at + 8 <= solicit.size() && solicit[at + 1] != 0;
+       at += size_t{solicit[at + 1]} * 8) {
+    if (solicit[at] != 1) continue;
+    if ((solicit[at + 2] & 1) == 0) to = solicit.data() + at + 2;
+    break;
+  }
   if (auto r = CheckL2(solicit, reply, ours, to, ip); !r) return r;
   CDNS_CHECK(reply.size() == m + 32);
   CDNS_CHECK(reply[ip] >> 4 == 6);

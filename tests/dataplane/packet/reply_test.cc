@@ -109,6 +109,20 @@ TEST(AnswerNeighborSolicit, AdvertisesOurMacToTheSolicitor) {
   }
 }
 
+// Behind an ND proxy or a rewriting bridge the frame's source is not the solicitor's address:
+// the NA goes to the source link-layer option's, as Linux sends it (its neighbour entry).
+TEST(AnswerNeighborSolicit, AnswersTheSourceLinkLayerOptionsAddress) {
+  EthSpec bridged;
+  bridged.src = {0x02, 0x00, 0x5e, 0x00, 0x00, 0x99};
+  for (bool to_group : {true, false}) {
+    const Bytes ns = Solicitation(bridged, ClientV6(), to_group, /*with_option=*/true);
+    const Bytes na = Reply(ns, FrameAction::kNeighborSolicit, AnswerNs());
+    EXPECT_TRUE(CheckNeighborAdvert(ns, na, kOurMac));
+    ASSERT_GE(na.size(), 6u);
+    EXPECT_EQ(Bytes(na.begin(), na.begin() + 6), Bytes(kClientMac.begin(), kClientMac.end()));
+  }
+}
+
 TEST(AnswerNeighborSolicit, DuplicateAddressDetectionIsAnsweredToAllNodes) {
   for (const EthSpec& eth : TagVariants(kOurMac)) {
     const Bytes ns = Solicitation(eth, V6("::"), /*to_group=*/true, /*with_option=*/false);
