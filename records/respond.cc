@@ -288,6 +288,19 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
   return true;
 }
 
+// Steps over `count` resource records from `pos` in the message's first `len` bytes: true with
+// `*end` after them, or false when they do not lie within it. Cold paths only.
+bool SkipRecords(const uint8_t* buf, size_t len, size_t pos, uint32_t count, size_t* end) {
+  for (uint32_t i = 0; i < count; ++i) {
+    size_t next;
+    if (SkipName(buf, len, pos, &next) != NameError::kOk || next + 10 > len) return false;
+    pos = next + 10 + LoadBe16(buf + next + 8);
+    if (pos > len) return false;
+  }
+  *end = pos;
+  return true;
+}
+
 // For an error reply to a query that is readable past its question(s): finds the query's OPT, so
 // that the reply carries one when the query had a well-formed one (RFC 6891 7). Steps over
 // `questions` questions from `pos`, then the answer and authority records (UPDATE fills them; an
@@ -302,12 +315,7 @@ inline bool ReadAdditional(const uint8_t* buf, size_t len, size_t pos, uint16_t 
     if (readable) pos = next + 4;
   }
   const uint32_t records = uint32_t{LoadBe16(buf + 6)} + LoadBe16(buf + 8);
-  for (uint32_t i = 0; i < records && readable; ++i) {
-    size_t next;
-    readable = SkipName(buf, len, pos, &next) == NameError::kOk && next + 10 <= len &&
-               next + 10 + LoadBe16(buf + next + 8) <= len;
-    if (readable) pos = next + 10 + LoadBe16(buf + next + 8);
-  }
+  readable = readable && SkipRecords(buf, len, pos, records, &pos);
   if (!readable || !ReadAdditional(buf, len, pos, LoadBe16(buf + 10), pq, &pos)) pq->edns = false;
 }
 
@@ -452,27 +460,17 @@ struct FittedReply {
 // Finish's rare path, a reply over `limit` bytes. The additional records are extra information:
 // left out when only they do not fit, with no TC (RFC 2181 9), as Knot and NSD do, so a client
 // without TCP still gets the answer. Otherwise TC, with the question (and OPT) alone. The body
-// is at buf + qend if it fits buf_cap; its owner names end in the root or in a pointer. A call
-// taking and returning values: in Finish, which is inlined at every answer, these lines (or
-// pointers to its locals) cost every query instructions (callgrind, records_bench).
+// is at buf + qend if it fits buf_cap. A call taking and returning values: in Finish, which is
+// inlined at every answer, these lines (or pointers to its locals) cost every query instructions
+// (callgrind, records_bench).
 [[gnu::noinline]] FittedReply FitOverLimit(const uint8_t* buf, size_t qend, size_t body_len,
                                            size_t buf_cap, size_t limit, size_t opt_size,
                                            uint16_t ancount, uint16_t nscount, uint16_t arcount) {
-  if (arcount != 0 && qend + body_len <= buf_cap) {
-    const uint8_t* body = buf + qend;
-    size_t pos = 0;
-    bool whole = true;
-    for (uint32_t i = 0; i < uint32_t{ancount} + nscount && whole; ++i) {
-      while (pos < body_len && body[pos] != 0 && body[pos] < 0xc0) pos += 1 + size_t{body[pos]};
-      whole = pos < body_len;
-      if (whole) pos += body[pos] == 0 ? 1 : 2;
-      whole = whole && pos + 10 <= body_len;
-      if (whole) pos += 10 + size_t{LoadBe16(body + pos + 8)};
-      whole = whole && pos <= body_len;
-    }
-    if (whole && qend + pos + opt_size <= limit) {
-      return {qend + pos + opt_size, ancount, nscount, 0, false};
-    }
+  size_t answer_end;
+  if (arcount != 0 && qend + body_len <= buf_cap &&
+      SkipRecords(buf, qend + body_len, qend, uint32_t{ancount} + nscount, &answer_end) &&
+      answer_end + opt_size <= limit) {
+    return {answer_end + opt_size, ancount, nscount, 0, false};
   }
   const size_t size = qend + opt_size;
   return {size <= limit ? size : 0, 0, 0, 0, true};
