@@ -171,7 +171,6 @@ void ParseNeighborSolicit(const Input& in, ParsedFrame& p, const uint8_t* ip, bo
       p.l4_len < icmp6::kNdOptions || m[icmp6::kNdTarget] == 0xff) {
     return Drop(p, DropReason::kBadNeighborDiscovery);
   }
-  bool source_link_addr = false;
   for (size_t at = icmp6::kNdOptions; at < p.l4_len;) {
     if (p.l4_len - at < 2 || m[at + 1] == 0) return Drop(p, DropReason::kBadNeighborDiscovery);
     const size_t option_len = size_t{m[at + 1]} * icmp6::kOptUnit;
@@ -180,14 +179,18 @@ void ParseNeighborSolicit(const Input& in, ParsedFrame& p, const uint8_t* ip, bo
       // On Ethernet the option is one unit: type, length and 6 bytes (RFC 2464 6). Linux
       // drops an NS whose option has another length (ndisc_opt_addr_data).
       if (m[at + 1] != 1) return Drop(p, DropReason::kBadNeighborDiscovery);
-      source_link_addr = true;
+      // The first one counts, as in Linux (ndisc_parse_options).
+      if (p.payload_offset == 0) {
+        p.payload_offset = static_cast<uint16_t>(p.l4_offset + at + 2);
+        p.payload_len = MacAddress::kLen;
+      }
     }
     at += option_len;
   }
   // Duplicate address detection: from ::, to the solicited-node group (not all-nodes), no source
   // link address.
   if (IsUnspecifiedV6(p.src_ip) &&
-      (!to_group || source_link_addr || !in.served.IsSolicitedNodeGroup(p.dst_ip))) {
+      (!to_group || p.payload_offset != 0 || !in.served.IsSolicitedNodeGroup(p.dst_ip))) {
     return Drop(p, DropReason::kBadNeighborDiscovery);
   }
   if (!in.served.HasV6(m + icmp6::kNdTarget)) return Drop(p, DropReason::kNotForUs);

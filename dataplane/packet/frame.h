@@ -91,7 +91,9 @@ struct ParsedFrame {
   uint16_t l3_offset = 0;       // IPv4 / IPv6 / ARP header (after the tags)
   uint16_t l4_offset = 0;       // UDP / ICMP / ICMPv6 header (after IPv4 options)
   uint16_t l4_len = 0;          // UDP length / ICMP message length, as checked against IP
-  uint16_t payload_offset = 0;  // kDns: the DNS message; kEchoRequest: the echo data
+  // kDns: the DNS message; kEchoRequest: the echo data; kNeighborSolicit: the link-layer address
+  // in the first source link-layer option (6 bytes), 0 without one.
+  uint16_t payload_offset = 0;
   uint16_t payload_len = 0;
   uint16_t src_port = 0;  // UDP, host order
   uint16_t dst_port = 0;

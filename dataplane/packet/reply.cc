@@ -109,18 +109,13 @@ size_t AnswerNeighborSolicit(uint8_t* frame, size_t frame_capacity, const Parsed
   uint8_t* dst = ip + ipv6::kDst;
   static constexpr uint8_t kUnspecified[ipv6::kAddressLen] = {};
   const bool dad = std::memcmp(src, kUnspecified, ipv6::kAddressLen) == 0;
-  // The solicitor's link-layer address: its source link-layer option if it has one, which is
-  // the neighbour entry RFC 4861 7.2.3 makes for it (Linux answers there), else the frame's
-  // source. They differ behind ND proxies and rewriting bridges. ClassifyFrame checked the
-  // options' lengths; read before the NA's own option overwrites them.
+  // The solicitor's link-layer address: its source link-layer option's (p.payload_offset) if it
+  // has a unicast one, which is the neighbour entry RFC 4861 7.2.3 makes for it (Linux answers
+  // there), else the frame's source. They differ behind ND proxies and rewriting bridges. Copied
+  // before the NA's own option overwrites it.
   uint8_t solicitor[MacAddress::kLen];
-  std::memcpy(solicitor, frame + eth::kSrc, MacAddress::kLen);
-  for (size_t at = icmp6::kNdOptions; at + icmp6::kOptUnit <= p.l4_len && m[at + 1] != 0;
-       at += size_t{m[at + 1]} * icmp6::kOptUnit) {
-    if (m[at] != icmp6::kOptSourceLinkAddr) continue;
-    if (!IsGroupMac(m + at + 2)) std::memcpy(solicitor, m + at + 2, MacAddress::kLen);
-    break;
-  }
+  const bool from_option = p.payload_offset != 0 && !IsGroupMac(frame + p.payload_offset);
+  std::memcpy(solicitor, frame + (from_option ? p.payload_offset : eth::kSrc), MacAddress::kLen);
 
   if (dad) {
     static constexpr uint8_t kAllNodesMac[MacAddress::kLen] = {0x33, 0x33, 0, 0, 0, 1};

@@ -429,11 +429,16 @@ TEST(ClassifyFrame, NeighborSolicitation) {
       Classify(Icmp6FrameV6(c.eth, c.ip, 135, 0, NsBody(ServedV6(), &kClientMac)));
   ASSERT_EQ(p.action, FrameAction::kNeighborSolicit) << dataplane::DropReasonName(p.drop);
   EXPECT_EQ(p.family, IpFamily::kV6);
+  // The source link-layer option's address: ICMPv6 at 54, options at +24, address at +2.
+  EXPECT_EQ(p.payload_offset, 54 + 24 + 2);
+  EXPECT_EQ(p.payload_len, 6);
   // Unicast NUD probe, no options.
   Ipv6Spec unicast;
   unicast.hop_limit = 255;
-  EXPECT_EQ(Classify(Icmp6FrameV6({}, unicast, 135, 0, NsBody(ServedV6(), nullptr))).action,
-            FrameAction::kNeighborSolicit);
+  const ParsedFrame probe =
+      Classify(Icmp6FrameV6({}, unicast, 135, 0, NsBody(ServedV6(), nullptr)));
+  EXPECT_EQ(probe.action, FrameAction::kNeighborSolicit);
+  EXPECT_EQ(probe.payload_offset, 0);
   // DAD: from ::, to the group, no source link-layer address option.
   NsCase dad = Solicited(ServedV6());
   dad.ip.src = V6("::");
