@@ -6,6 +6,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "records/dns_constants.h"
 #include "tests/records/kube_dns_cluster.h"
@@ -216,22 +219,31 @@ TEST_F(RespondTest, HeadlessServiceAnswersReadyEndpoints) {
   EXPECT_EQ(not_ready.message.rcode, kRcodeNxDomain);
 }
 
-// An endpoint without a hostname is named after its address; an IPv6 one that ends in "::" gets
-// a '0' after the trailing '-', as CoreDNS names it (fd00:: → fd00--0).
-TEST_F(RespondTest, HeadlessIpv6EndpointNames) {
-  auto builder = KubeDnsBuilder();
+// A slice named `name` of Service `service` in "default", port http/TCP/80, with one ready
+// endpoint per address, named hostnames[i] where given.
+records::EndpointSlice ReadySlice(const char* name, const char* service,
+                                  const std::vector<std::string>& addresses,
+                                  const std::vector<std::string>& hostnames = {}) {
   records::EndpointSlice slice;
   slice.ns = "default";
-  slice.name = "nginx-v6";
-  slice.service_name = "nginx";
-  for (const char* ip : {"fd00::", "fd00::5", "fd00:1::1:0"}) {
+  slice.name = name;
+  slice.service_name = service;
+  for (size_t i = 0; i < addresses.size(); ++i) {
     records::Endpoint e;
-    e.addresses = {Ip(ip)};
+    e.addresses = {Ip(addresses[i].c_str())};
+    if (i < hostnames.size()) e.hostname = hostnames[i];
     e.ready = true;
     slice.endpoints.push_back(e);
   }
   slice.ports = {{"http", records::Protocol::kTcp, 80}};
-  builder->UpsertSlice(slice);
+  return slice;
+}
+
+// An endpoint without a hostname is named after its address; an IPv6 one that ends in "::" gets
+// a '0' after the trailing '-', as CoreDNS names it (fd00:: → fd00--0).
+TEST_F(RespondTest, HeadlessIpv6EndpointNames) {
+  auto builder = KubeDnsBuilder();
+  builder->UpsertSlice(ReadySlice("nginx-v6", "nginx", {"fd00::", "fd00::5", "fd00:1::1:0"}));
   auto table = builder->Build();
   for (const auto& [name, ip] : {std::pair{"fd00--0", "fd00::"}, std::pair{"fd00--5", "fd00::5"},
                                  std::pair{"fd00-1--1-0", "fd00:1::1:0"}}) {
@@ -258,19 +270,12 @@ TEST_F(RespondTest, AdditionalRecordsAreLeftOutBeforeTheAnswerIsTruncated) {
     svc.headless = true;
     svc.ports = {{"http", records::Protocol::kTcp, 80}};
     builder->UpsertService(svc);
-    records::EndpointSlice slice;
-    slice.ns = "default";
-    slice.name = "many-x";
-    slice.service_name = "many";
+    std::vector<std::string> addresses, hostnames;
     for (int i = 0; i < n; ++i) {
-      records::Endpoint e;
-      e.addresses = {Ip(absl::StrCat("10.244.7.", i + 1).c_str())};
-      e.hostname = absl::StrCat("web-", i);
-      e.ready = true;
-      slice.endpoints.push_back(e);
+      addresses.push_back(absl::StrCat("10.244.7.", i + 1));
+      hostnames.push_back(absl::StrCat("web-", i));
     }
-    slice.ports = {{"http", records::Protocol::kTcp, 80}};
-    builder->UpsertSlice(slice);
+    builder->UpsertSlice(ReadySlice("many-x", "many", addresses, hostnames));
     auto table = builder->Build();
     const char* name = "_http._tcp.many.default.svc.cluster.local";
     records::RespondOptions tcp;
